@@ -1,0 +1,69 @@
+#include "app/cli/cli_common.h"
+
+#include <atomic>
+#include <csignal>
+#include <sstream>
+
+#include "core/model/loader.h"
+#include "core/util/error.h"
+
+namespace mechscope::cli {
+namespace {
+std::atomic<bool> g_interrupted{false};
+}
+
+std::vector<OptionSpec> model_options() {
+  return {
+      {"model", "PATH", "Hugging Face model folder or llama2.c .bin file", true},
+      {"tokenizer", "PATH", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model)"},
+      {"device", "DEV", "cpu (default) or cuda"},
+      {"dtype", "TYPE", "float32 (default), float16 or bfloat16 (CUDA)"},
+  };
+}
+
+std::unique_ptr<Model> load_model_from_args(const Args& args) {
+  LoadOptions opts;
+  if (auto t = args.optional("tokenizer")) opts.tokenizer = *t;
+  opts.device = parse_device(args.get("device", "cpu"));
+  const std::string dtype = args.get("dtype", "float32");
+  if (dtype == "float32" || dtype == "f32") opts.dtype = at::kFloat;
+  else if (dtype == "float16" || dtype == "f16") opts.dtype = at::kHalf;
+  else if (dtype == "bfloat16" || dtype == "bf16") opts.dtype = at::kBFloat16;
+  else throw Error("Unknown --dtype '" + dtype + "' (use float32, float16 or bfloat16).");
+  return load_model(args.get("model"), opts);
+}
+
+std::vector<int64_t> parse_token_list(const std::string& text) {
+  std::vector<int64_t> ids;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      ids.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument("x");
+    } catch (const std::exception&) {
+      throw Error("--tokens must be comma-separated integers, got '" + item + "'.");
+    }
+  }
+  if (ids.empty()) throw Error("--tokens is empty.");
+  return ids;
+}
+
+std::vector<int64_t> prompt_tokens(const Model& model, const Args& args) {
+  if (args.has("tokens")) return parse_token_list(args.get("tokens"));
+  if (!args.has("prompt")) throw Error("Give --prompt TEXT or --tokens ID,ID,….");
+  if (model.tokenizer() == nullptr)
+    throw Error("The model has no tokenizer: give --tokenizer PATH or --tokens.");
+  auto ids = model.tokenizer()->encode(args.get("prompt"), true).ids;
+  if (ids.empty()) throw Error("The prompt encodes to no tokens.");
+  return ids;
+}
+
+bool interrupted() { return g_interrupted.load(); }
+
+void install_interrupt_handler() {
+  std::signal(SIGINT, [](int) { g_interrupted = true; });
+}
+
+}  // namespace mechscope::cli

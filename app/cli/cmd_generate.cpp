@@ -1,0 +1,75 @@
+// mechscope-cli generate: prints the prompt and its continuation, streaming tokens as they come.
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "app/cli/commands.h"
+#include "core/model/generate.h"
+#include "core/util/error.h"
+
+namespace mechscope::cli {
+
+int cmd_generate(const std::vector<std::string>& argv) {
+  auto specs = model_options();
+  specs.push_back({"prompt", "TEXT", "the prompt (BOS is added as the tokenizer says)"});
+  specs.push_back({"tokens", "ID,ID,…", "the prompt as token ids instead of text"});
+  specs.push_back({"max-new-tokens", "N", "tokens to generate (default 32)"});
+  specs.push_back({"temperature", "T", "sampling temperature; greedy when absent or 0"});
+  specs.push_back({"top-k", "K", "sample from the K most likely tokens only"});
+  specs.push_back({"seed", "S", "random seed for sampling (default 0)"});
+  Args args(argv, specs);
+  if (args.help()) {
+    std::cout << usage("generate", "Generates a continuation (greedy unless --temperature).",
+                       specs);
+    return 0;
+  }
+  auto model = load_model_from_args(args);
+  std::vector<int64_t> prompt = prompt_tokens(*model, args);
+  GenerateOptions opts;
+  opts.max_new_tokens = args.integer("max-new-tokens", 32);
+  if (opts.max_new_tokens < 0) throw Error("--max-new-tokens must not be negative.");
+  opts.temperature = args.number("temperature", 0.0);
+  opts.top_k = args.integer("top-k", 0);
+  opts.seed = static_cast<uint64_t>(args.integer("seed", 0));
+  const Tokenizer* tok = model->tokenizer();
+  if (tok != nullptr) {
+    std::cout << (args.has("prompt") ? args.get("prompt") : tok->decode(prompt, true));
+  } else {
+    for (size_t i = 0; i < prompt.size(); ++i) std::cout << (i ? "," : "") << prompt[i];
+  }
+  std::cout.flush();
+  // Decode the whole continuation each step so multi-byte characters print whole.
+  std::vector<int64_t> generated;
+  std::string printed;
+  install_interrupt_handler();
+  opts.on_token = [&](int64_t t) {
+    generated.push_back(t);
+    if (tok != nullptr) {
+      std::string text = tok->decode(generated, true);
+      // Only print complete prefixes (a trailing U+FFFD may be an unfinished character).
+      while (text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0)
+        text.resize(text.size() - 3);
+      if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
+        std::cout << text.substr(printed.size());
+        printed = text;
+      }
+    } else {
+      std::cout << "," << t;
+    }
+    std::cout.flush();
+    return !interrupted();
+  };
+  generate(*model, prompt, opts);
+  if (tok != nullptr) {
+    std::string text = tok->decode(generated, true);
+    if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0)
+      std::cout << text.substr(printed.size());
+  }
+  std::cout << "\n";
+  if (interrupted()) {
+    std::cerr << "Interrupted.\n";
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace mechscope::cli

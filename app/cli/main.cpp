@@ -1,0 +1,44 @@
+// mechscope-cli: the command-line face of mechscope.
+#include <ATen/Parallel.h>
+
+#include <functional>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "app/cli/commands.h"
+#include "core/util/error.h"
+
+namespace {
+
+const char* kUsage =
+    "Usage: mechscope-cli COMMAND [OPTIONS]\n\n"
+    "Commands:\n"
+    "  info       family, configuration, parameter count, hook points and weights of a model\n"
+    "  generate   generate a continuation of a prompt (greedy or sampled)\n"
+    "  cache      write logits and activations of a prompt to HDF5\n\n"
+    "Run `mechscope-cli COMMAND --help` for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mechscope::cli;
+  const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
+      {"info", cmd_info}, {"generate", cmd_generate}, {"cache", cmd_cache}};
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = commands.find(argv[1]);
+  if (it == commands.end()) {
+    std::cerr << "mechscope-cli: unknown command '" << argv[1] << "' (try --help).\n";
+    return 2;
+  }
+  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  try {
+    return it->second(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << "mechscope-cli " << argv[1] << ": " << e.what() << "\n";
+    return 1;
+  }
+}

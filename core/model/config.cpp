@@ -1,0 +1,101 @@
+#include "core/model/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/util/error.h"
+
+namespace mechscope {
+
+const char* to_string(NormKind k) { return k == NormKind::LayerNorm ? "LayerNorm" : "RMSNorm"; }
+
+const char* to_string(Activation a) {
+  switch (a) {
+    case Activation::Gelu: return "gelu";
+    case Activation::GeluTanh: return "gelu_tanh";
+    case Activation::Relu: return "relu";
+    case Activation::Silu: return "silu";
+  }
+  return "?";
+}
+
+const char* to_string(Positional p) { return p == Positional::Learned ? "learned" : "rotary"; }
+
+Activation activation_from_hf(const std::string& name, const std::string& source) {
+  if (name == "gelu" || name == "gelu_python") return Activation::Gelu;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast" ||
+      name == "gelu_tanh")
+    return Activation::GeluTanh;
+  if (name == "relu") return Activation::Relu;
+  if (name == "silu" || name == "swish") return Activation::Silu;
+  throw Error("Unsupported activation '" + name + "' in " + source +
+              " (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu).");
+}
+
+void ModelConfig::validate(const std::string& source) const {
+  auto fail = [&](const std::string& what) {
+    throw Error("Inconsistent model configuration in " + source + ": " + what + ".");
+  };
+  auto positive = [&](int64_t v, const char* name) {
+    if (v <= 0) fail(std::string(name) + " must be positive, got " + std::to_string(v));
+  };
+  positive(d_model, "d_model");
+  positive(n_layers, "n_layers");
+  positive(n_heads, "n_heads");
+  positive(n_kv_heads, "n_kv_heads");
+  positive(d_head, "d_head");
+  positive(d_mlp, "d_mlp");
+  positive(d_vocab, "d_vocab");
+  positive(n_ctx, "n_ctx");
+  const int64_t kAbsurd = int64_t(1) << 24;
+  if (d_model > kAbsurd || d_mlp > kAbsurd || d_vocab > (int64_t(1) << 26) || n_layers > 4096 ||
+      n_heads > 4096 || n_ctx > (int64_t(1) << 30))
+    fail("a dimension is absurdly large");
+  if (n_heads % n_kv_heads != 0)
+    fail("n_heads (" + std::to_string(n_heads) + ") is not a multiple of n_kv_heads (" +
+         std::to_string(n_kv_heads) + ")");
+  if (positional == Positional::Rotary) {
+    if (rotary_dim <= 0 || rotary_dim > d_head || rotary_dim % 2 != 0)
+      fail("rotary_dim " + std::to_string(rotary_dim) + " must be even and in (0, d_head=" +
+           std::to_string(d_head) + "]");
+    if (rotary_base <= 0) fail("rope_theta must be positive");
+  }
+  if (norm_eps <= 0) fail("the norm epsilon must be positive");
+  if (sliding_window && *sliding_window <= 0) fail("sliding_window must be positive");
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  nlohmann::json j = {
+      {"architecture", architecture},
+      {"family", family},
+      {"d_model", d_model},
+      {"n_layers", n_layers},
+      {"n_heads", n_heads},
+      {"n_kv_heads", n_kv_heads},
+      {"d_head", d_head},
+      {"d_mlp", d_mlp},
+      {"d_vocab", d_vocab},
+      {"n_ctx", n_ctx},
+      {"normalization_type", to_string(norm)},
+      {"eps", norm_eps},
+      {"act_fn", to_string(act)},
+      {"gated_mlp", gated_mlp},
+      {"positional_embedding_type", to_string(positional)},
+      {"parallel_attn_mlp", parallel_attn_mlp},
+      {"attn_qkv_bias", attn_qkv_bias},
+      {"attn_out_bias", attn_out_bias},
+      {"mlp_bias", mlp_bias},
+      {"tied_embeddings", tied_embeddings},
+  };
+  if (positional == Positional::Rotary) {
+    j["rotary_dim"] = rotary_dim;
+    j["rotary_base"] = rotary_base;
+    if (rope_scaling.type != "none")
+      j["rope_scaling"] = {{"type", rope_scaling.type}, {"factor", rope_scaling.factor}};
+  }
+  if (sliding_window) j["sliding_window"] = *sliding_window;
+  if (bos_token_id) j["bos_token_id"] = *bos_token_id;
+  if (eos_token_id) j["eos_token_id"] = *eos_token_id;
+  return j;
+}
+
+}  // namespace mechscope

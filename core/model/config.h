@@ -1,0 +1,69 @@
+#pragma once
+/// The one configuration of the generic hooked transformer. Every checkpoint family is a set of
+/// differences in these fields (TransformerLens's approach); field names follow TransformerLens.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace mechscope {
+
+enum class NormKind { LayerNorm, RMSNorm };
+enum class Activation { Gelu, GeluTanh, Relu, Silu };
+enum class Positional { Learned, Rotary };
+
+/// RoPE frequency scaling as in HF `rope_scaling` ("linear" and "llama3").
+struct RopeScaling {
+  std::string type = "none";  // none | linear | llama3
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position = 8192;
+};
+
+struct ModelConfig {
+  std::string architecture;  // the HF `architectures` string, e.g. "LlamaForCausalLM"
+  std::string family;        // short family name, e.g. "llama"
+  int64_t d_model = 0;
+  int64_t n_layers = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;  // == n_heads without grouped-query attention
+  int64_t d_head = 0;
+  int64_t d_mlp = 0;
+  int64_t d_vocab = 0;
+  int64_t n_ctx = 0;
+
+  NormKind norm = NormKind::LayerNorm;
+  double norm_eps = 1e-5;
+  Activation act = Activation::GeluTanh;
+  bool gated_mlp = false;  // SwiGLU-style: act(x W_gate) * (x W_in)
+  Positional positional = Positional::Learned;
+  int64_t rotary_dim = 0;  // leading dims of each head that are rotated (partial rotary)
+  double rotary_base = 10000.0;
+  RopeScaling rope_scaling;
+  bool parallel_attn_mlp = false;  // resid_post = resid_pre + attn(ln1 x) + mlp(ln2 x)
+  bool attn_qkv_bias = false;
+  bool attn_out_bias = false;
+  bool mlp_bias = false;
+  bool unembed_bias = false;
+  bool tied_embeddings = false;
+  std::optional<int64_t> sliding_window;  // keys older than this many positions are masked
+
+  std::optional<int64_t> bos_token_id;
+  std::optional<int64_t> eos_token_id;
+
+  int64_t n_groups() const { return n_heads / n_kv_heads; }
+
+  /// Checks consistency; throws mechscope::Error naming `source` (the config file).
+  void validate(const std::string& source) const;
+  nlohmann::json to_json() const;
+};
+
+const char* to_string(NormKind k);
+const char* to_string(Activation a);
+const char* to_string(Positional p);
+/// Maps an HF activation name (gelu_new, gelu, silu, relu, gelu_pytorch_tanh, …).
+Activation activation_from_hf(const std::string& name, const std::string& source);
+
+}  // namespace mechscope

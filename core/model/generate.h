@@ -1,0 +1,25 @@
+#pragma once
+/// Autoregressive generation, greedy or sampled with a seed.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace mechscope {
+
+class Model;
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 32;
+  double temperature = 0.0;  // 0 = greedy (argmax)
+  int64_t top_k = 0;         // 0 = no top-k filtering
+  uint64_t seed = 0;
+  bool stop_at_eos = true;
+  /// Called with each new token; return false to stop (also how callers cancel).
+  std::function<bool(int64_t token)> on_token;
+};
+
+/// Returns the prompt followed by the generated tokens.
+std::vector<int64_t> generate(const Model& model, std::vector<int64_t> prompt,
+                              const GenerateOptions& options);
+
+}  // namespace mechscope

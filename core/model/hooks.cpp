@@ -1,0 +1,91 @@
+#include "core/model/hooks.h"
+
+#include <regex>
+
+#include "core/model/config.h"
+#include "core/util/error.h"
+
+namespace mechscope {
+
+HookSet& HookSet::add(const std::string& name, HookFn fn) {
+  subs_.push_back({name, nullptr, std::move(fn)});
+  return *this;
+}
+
+HookSet& HookSet::add(NameFilter filter, HookFn fn) {
+  subs_.push_back({"", std::move(filter), std::move(fn)});
+  return *this;
+}
+
+namespace {
+
+const char* suffix(HookKind k) {
+  switch (k) {
+    case HookKind::Embed: return "hook_embed";
+    case HookKind::PosEmbed: return "hook_pos_embed";
+    case HookKind::ResidPre: return "hook_resid_pre";
+    case HookKind::Ln1Scale: return "ln1.hook_scale";
+    case HookKind::Ln1Normalized: return "ln1.hook_normalized";
+    case HookKind::Q: return "attn.hook_q";
+    case HookKind::K: return "attn.hook_k";
+    case HookKind::V: return "attn.hook_v";
+    case HookKind::RotQ: return "attn.hook_rot_q";
+    case HookKind::RotK: return "attn.hook_rot_k";
+    case HookKind::AttnScores: return "attn.hook_attn_scores";
+    case HookKind::Pattern: return "attn.hook_pattern";
+    case HookKind::Z: return "attn.hook_z";
+    case HookKind::Result: return "attn.hook_result";
+    case HookKind::AttnOut: return "hook_attn_out";
+    case HookKind::ResidMid: return "hook_resid_mid";
+    case HookKind::Ln2Scale: return "ln2.hook_scale";
+    case HookKind::Ln2Normalized: return "ln2.hook_normalized";
+    case HookKind::MlpPre: return "mlp.hook_pre";
+    case HookKind::MlpPreLinear: return "mlp.hook_pre_linear";
+    case HookKind::MlpPost: return "mlp.hook_post";
+    case HookKind::MlpOut: return "hook_mlp_out";
+    case HookKind::ResidPost: return "hook_resid_post";
+    case HookKind::LnFinalScale: return "ln_final.hook_scale";
+    case HookKind::LnFinalNormalized: return "ln_final.hook_normalized";
+    case HookKind::Count: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+HookPoints::HookPoints(const ModelConfig& cfg) {
+  names_.assign(kPerModel + cfg.n_layers * kPerLayer, std::string());
+  auto put = [&](HookKind k, int layer) {
+    std::string n = layer < 0 ? suffix(k) : "blocks." + std::to_string(layer) + "." + suffix(k);
+    names_[index(k, layer)] = n;
+    ordered_.push_back(n);
+  };
+  put(HookKind::Embed, -1);
+  if (cfg.positional == Positional::Learned) put(HookKind::PosEmbed, -1);
+  for (int l = 0; l < cfg.n_layers; ++l) {
+    for (int k = static_cast<int>(HookKind::ResidPre); k <= static_cast<int>(HookKind::ResidPost);
+         ++k) {
+      auto kind = static_cast<HookKind>(k);
+      if ((kind == HookKind::RotQ || kind == HookKind::RotK) &&
+          cfg.positional != Positional::Rotary)
+        continue;
+      if (kind == HookKind::ResidMid && cfg.parallel_attn_mlp) continue;
+      if (kind == HookKind::MlpPreLinear && !cfg.gated_mlp) continue;
+      put(kind, l);
+    }
+  }
+  put(HookKind::LnFinalScale, -1);
+  put(HookKind::LnFinalNormalized, -1);
+}
+
+NameFilter names_matching(const std::string& regex) {
+  std::shared_ptr<std::regex> re;
+  try {
+    re = std::make_shared<std::regex>(regex, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    throw Error("Invalid hook name pattern '" + regex + "': " + e.what() + ".");
+  }
+  return [re](const std::string& name) { return std::regex_search(name, *re); };
+}
+
+}  // namespace mechscope

@@ -1,0 +1,31 @@
+#pragma once
+/// Opening a model from what the user points at: a Hugging Face folder (config.json +
+/// safetensors), or a llama2.c .bin file.
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <ATen/core/TensorBody.h>
+
+#include "core/model/model.h"
+
+namespace mechscope {
+
+struct LoadOptions {
+  /// A tokenizer file to use instead of the one found next to the model.
+  std::optional<std::filesystem::path> tokenizer;
+  at::Device device = at::kCPU;
+  at::ScalarType dtype = at::kFloat;  // f16/bf16 are meant for CUDA
+};
+
+/// Loads a model; throws mechscope::Error naming the file and the problem.
+std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options = {});
+
+/// Loaders of each format (load_model dispatches to them).
+std::unique_ptr<Model> load_hf_folder(const std::filesystem::path& dir, const LoadOptions& options);
+std::unique_ptr<Model> load_llama2c(const std::filesystem::path& file, const LoadOptions& options);
+
+/// Parses "cpu", "cuda", "cuda:1"; throws when CUDA is requested but not available.
+at::Device parse_device(const std::string& name);
+
+}  // namespace mechscope

@@ -1,0 +1,89 @@
+#pragma once
+/// The one hooked transformer: a config, its weights, its tokenizer and the hook points. Every
+/// supported checkpoint family runs through this forward pass.
+#include <ATen/Tensor.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/config.h"
+#include "core/model/hooks.h"
+#include "core/model/weights.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace mechscope {
+
+/// Activations by hook name, batch dimension kept.
+using ActivationCache = std::map<std::string, at::Tensor>;
+
+struct ForwardOutput {
+  at::Tensor logits;  // [batch, pos, d_vocab]; undefined when a hook stopped the run
+  bool stopped = false;
+};
+
+/// Where a model came from (shown in the GUI, stored in session metadata).
+struct ModelSource {
+  std::string path;    // file or folder given by the user
+  std::string format;  // "huggingface", "llama2c", …
+};
+
+class Model {
+ public:
+  Model(ModelConfig cfg, Weights weights, std::shared_ptr<const Tokenizer> tokenizer,
+        ModelSource source);
+
+  const ModelConfig& config() const { return cfg_; }
+  const ModelSource& source() const { return source_; }
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  void set_tokenizer(std::shared_ptr<const Tokenizer> t) { tokenizer_ = std::move(t); }
+  Weights& weights() { return weights_; }
+  const Weights& weights() const { return weights_; }
+  /// A weight by TransformerLens name and shape (see Weights::tl).
+  at::Tensor weight(const std::string& tl_name, bool expand_kv = false) const {
+    return weights_.tl(tl_name, expand_kv);
+  }
+  const HookPoints& hook_points() const { return points_; }
+  const std::vector<std::string>& hook_names() const { return points_.ordered(); }
+  int64_t parameter_count() const { return weights_.parameter_count(); }
+
+  /// Moves weights to a device / dtype (f32 default; f16/bf16 intended for CUDA).
+  void to(at::Device device, at::ScalarType dtype = at::kFloat);
+  at::Device device() const { return weights_.embed.device(); }
+  at::ScalarType dtype() const { return weights_.embed.scalar_type(); }
+
+  /// The hooked forward pass. `tokens` [batch, pos] int64; `attention_mask` [batch, pos] (1 =
+  /// real token; optional; with padding each prompt gets exactly the result it gets alone).
+  /// Throws mechscope::Error for ids ≥ d_vocab or sequences longer than n_ctx.
+  ForwardOutput run(const at::Tensor& tokens, const at::Tensor& attention_mask = {},
+                    const HookSet* hooks = nullptr) const;
+  /// Logits [batch, pos, d_vocab].
+  at::Tensor forward(const at::Tensor& tokens, const at::Tensor& attention_mask = {}) const {
+    return run(tokens, attention_mask).logits;
+  }
+  /// Runs and keeps the activations whose names pass `keep` (all when null). Writes the logits
+  /// to `logits` when given. Only requested points are kept.
+  ActivationCache run_with_cache(const at::Tensor& tokens, const at::Tensor& attention_mask,
+                                 const NameFilter& keep, at::Tensor* logits = nullptr) const;
+
+  /// Encodes prompts with the model's tokenizer (adding BOS as the tokenizer says) into a
+  /// right-padded [batch, pos] tensor and its attention mask.
+  std::pair<at::Tensor, at::Tensor> tokenize(const std::vector<std::string>& prompts) const;
+
+ private:
+  struct Run;  // per-call state of the forward pass (transformer.cpp)
+  at::Tensor block(Run& run, int layer, at::Tensor x) const;
+  at::Tensor attention(Run& run, int layer, const at::Tensor& x) const;
+  at::Tensor mlp(Run& run, int layer, const at::Tensor& x) const;
+  at::Tensor norm(Run& run, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                  HookKind scale_kind, HookKind normalized_kind, int layer) const;
+
+  ModelConfig cfg_;
+  Weights weights_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  ModelSource source_;
+  HookPoints points_;
+};
+
+}  // namespace mechscope

@@ -1,0 +1,234 @@
+// The hooked forward pass of the generic transformer.
+#include <ATen/ATen.h>
+
+#include <limits>
+
+#include "core/model/model.h"
+#include "core/model/rotary.h"
+#include "core/util/error.h"
+
+namespace mechscope {
+namespace {
+
+struct StopForward {};
+
+at::Tensor activate(Activation a, const at::Tensor& x) {
+  switch (a) {
+    case Activation::Gelu: return at::gelu(x);
+    case Activation::GeluTanh: return at::gelu(x, "tanh");
+    case Activation::Relu: return at::relu(x);
+    case Activation::Silu: return at::silu(x);
+  }
+  return x;
+}
+
+}  // namespace
+
+/// Per-call state: subscriptions resolved to hook-point indices, masks and rotary tables.
+struct Model::Run {
+  std::vector<std::vector<const HookFn*>> table;  // [hook point index] → subscribers
+  bool any = false;
+  at::Tensor allowed;   // [batch, 1, q, k] bool: causal ∧ key is real ∧ inside the window
+  at::Tensor cos, sin;  // [batch, pos, 1, rotary_dim]
+  const HookPoints* points = nullptr;
+
+  bool wants(HookKind kind, int layer) const {
+    return any && !table[HookPoints::index(kind, layer)].empty();
+  }
+  /// Calls the subscribers of a point; they may replace `x` or stop the run.
+  void hook(HookKind kind, int layer, at::Tensor& x) const {
+    if (!any) return;
+    const auto& subs = table[HookPoints::index(kind, layer)];
+    if (subs.empty()) return;
+    const std::string& name = points->name(HookPoints::index(kind, layer));
+    for (const HookFn* fn : subs) {
+      HookCall call{name, layer, kind, x};
+      (*fn)(call);
+      if (call.stop) throw StopForward{};
+    }
+  }
+};
+
+ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
+                         const HookSet* hooks) const {
+  if (tokens_in.dim() != 2)
+    throw Error("Tokens must be a [batch, pos] tensor, got " + std::to_string(tokens_in.dim()) +
+                " dimensions.");
+  const int64_t B = tokens_in.size(0), T = tokens_in.size(1);
+  if (B == 0 || T == 0) throw Error("Cannot run the model on an empty prompt.");
+  if (T > cfg_.n_ctx)
+    throw Error("The prompt is " + std::to_string(T) + " tokens long, longer than the model's " +
+                "context of " + std::to_string(cfg_.n_ctx) + " tokens (n_ctx).");
+  at::Tensor tokens = tokens_in.to(at::kLong);
+  {
+    const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
+    if (lo < 0 || hi >= cfg_.d_vocab)
+      throw Error("Token id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary " +
+                  "(d_vocab = " + std::to_string(cfg_.d_vocab) + ").");
+  }
+  const at::Device dev = device();
+  tokens = tokens.to(dev);
+
+  Run run;
+  run.points = &points_;
+  if (hooks != nullptr && !hooks->empty()) {
+    run.table.assign(points_.table_size(), {});
+    for (int i = 0; i < points_.table_size(); ++i) {
+      const std::string& name = points_.name(i);
+      if (name.empty()) continue;
+      for (const auto& s : hooks->subscriptions())
+        if (s.filter ? s.filter(name) : s.name == name) run.table[i].push_back(&s.fn);
+      run.any = run.any || !run.table[i].empty();
+    }
+  }
+
+  // Positions count real tokens only, so left- and right-padded prompts see the positions they
+  // would see alone.
+  at::Tensor mask;  // [batch, pos] bool
+  at::Tensor positions;  // [batch, pos]
+  if (mask_in.defined()) {
+    if (mask_in.sizes() != tokens.sizes())
+      throw Error("The attention mask's shape does not match the tokens' shape.");
+    mask = mask_in.to(dev).to(at::kBool);
+    positions = (mask.to(at::kLong).cumsum(1) - 1).clamp_min(0);
+  } else {
+    positions = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev)).expand({B, T});
+  }
+  at::Tensor qi = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev));
+  at::Tensor allowed = qi.unsqueeze(1) >= qi.unsqueeze(0);  // [q, k] causal
+  if (cfg_.sliding_window) allowed = allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window);
+  allowed = allowed.view({1, 1, T, T});
+  if (mask.defined()) allowed = allowed.logical_and(mask.view({B, 1, 1, T}));
+  run.allowed = allowed;
+  if (cfg_.positional == Positional::Rotary) std::tie(run.cos, run.sin) = rotary_tables(cfg_, positions);
+
+  ForwardOutput out;
+  try {
+    at::Tensor embed = weights_.embed.index_select(0, tokens.reshape(-1)).view({B, T, cfg_.d_model});
+    run.hook(HookKind::Embed, -1, embed);
+    at::Tensor x = embed;  // [batch, pos, d_model]
+    if (cfg_.positional == Positional::Learned) {
+      at::Tensor pos_embed =
+          weights_.pos_embed.index_select(0, positions.reshape(-1)).view({B, T, cfg_.d_model});
+      run.hook(HookKind::PosEmbed, -1, pos_embed);
+      x = embed + pos_embed;
+    }
+    for (int l = 0; l < cfg_.n_layers; ++l) x = block(run, l, x);
+    at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
+                         HookKind::LnFinalNormalized, -1);  // [batch, pos, d_model]
+    out.logits = at::linear(xf, weights_.unembed_w, weights_.unembed_b);  // [batch, pos, d_vocab]
+  } catch (const StopForward&) {
+    out.stopped = true;
+  }
+  return out;
+}
+
+at::Tensor Model::norm(Run& run, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                       HookKind scale_kind, HookKind normalized_kind, int layer) const {
+  const bool hooked = run.wants(scale_kind, layer) || run.wants(normalized_kind, layer);
+  if (cfg_.norm == NormKind::LayerNorm) {
+    if (!hooked) return at::layer_norm(x, {cfg_.d_model}, w, b, cfg_.norm_eps);
+    at::Tensor centred = x - x.mean(-1, true);
+    at::Tensor scale = (centred.pow(2).mean(-1, true) + cfg_.norm_eps).sqrt();  // [b, p, 1]
+    run.hook(scale_kind, layer, scale);
+    at::Tensor normalized = centred / scale;
+    run.hook(normalized_kind, layer, normalized);
+    return at::addcmul(b, normalized, w);
+  }
+  at::Tensor scale = (x.pow(2).mean(-1, true) + cfg_.norm_eps).sqrt();  // [b, p, 1]
+  run.hook(scale_kind, layer, scale);
+  at::Tensor normalized = hooked ? x / scale : x * scale.reciprocal();
+  run.hook(normalized_kind, layer, normalized);
+  return normalized * w;
+}
+
+at::Tensor Model::block(Run& run, int l, at::Tensor x) const {
+  const LayerWeights& L = weights_.layers[l];
+  run.hook(HookKind::ResidPre, l, x);
+  at::Tensor resid_pre = x;  // [batch, pos, d_model]
+  at::Tensor attn_in = norm(run, resid_pre, L.ln1_w, L.ln1_b, HookKind::Ln1Scale,
+                            HookKind::Ln1Normalized, l);
+  at::Tensor attn_out = attention(run, l, attn_in);
+  run.hook(HookKind::AttnOut, l, attn_out);
+  at::Tensor resid_post;
+  if (cfg_.parallel_attn_mlp) {
+    at::Tensor mlp_in = norm(run, resid_pre, L.ln2_w, L.ln2_b, HookKind::Ln2Scale,
+                             HookKind::Ln2Normalized, l);
+    at::Tensor mlp_out = mlp(run, l, mlp_in);
+    run.hook(HookKind::MlpOut, l, mlp_out);
+    resid_post = resid_pre + attn_out + mlp_out;
+  } else {
+    at::Tensor resid_mid = resid_pre + attn_out;
+    run.hook(HookKind::ResidMid, l, resid_mid);
+    at::Tensor mlp_in = norm(run, resid_mid, L.ln2_w, L.ln2_b, HookKind::Ln2Scale,
+                             HookKind::Ln2Normalized, l);
+    at::Tensor mlp_out = mlp(run, l, mlp_in);
+    run.hook(HookKind::MlpOut, l, mlp_out);
+    resid_post = resid_mid + mlp_out;
+  }
+  run.hook(HookKind::ResidPost, l, resid_post);
+  return resid_post;
+}
+
+at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
+  const LayerWeights& L = weights_.layers[l];
+  const int64_t B = x.size(0), T = x.size(1), H = cfg_.n_heads, KV = cfg_.n_kv_heads,
+                dh = cfg_.d_head;
+  at::Tensor qkv = at::linear(x, L.qkv_w, L.qkv_b);  // [batch, pos, (H + 2 KV) d_head]
+  at::Tensor q = qkv.slice(-1, 0, H * dh).view({B, T, H, dh});
+  at::Tensor k = qkv.slice(-1, H * dh, (H + KV) * dh).view({B, T, KV, dh});
+  at::Tensor v = qkv.slice(-1, (H + KV) * dh, (H + 2 * KV) * dh).view({B, T, KV, dh});
+  run.hook(HookKind::Q, l, q);
+  run.hook(HookKind::K, l, k);
+  run.hook(HookKind::V, l, v);
+  if (cfg_.positional == Positional::Rotary) {
+    q = apply_rotary(q, run.cos, run.sin, cfg_.rotary_dim);
+    k = apply_rotary(k, run.cos, run.sin, cfg_.rotary_dim);
+    run.hook(HookKind::RotQ, l, q);
+    run.hook(HookKind::RotK, l, k);
+  }
+  at::Tensor qh = q.transpose(1, 2);  // [batch, H, pos, d_head]
+  at::Tensor kh = k.transpose(1, 2);  // [batch, KV, pos, d_head]
+  at::Tensor vh = v.transpose(1, 2);
+  if (KV != H) {
+    kh = kh.repeat_interleave(cfg_.n_groups(), 1);  // [batch, H, pos, d_head]
+    vh = vh.repeat_interleave(cfg_.n_groups(), 1);
+  }
+  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)).mul_(1.0 / std::sqrt(double(dh)));
+  // [batch, H, q, k]; masked entries get the lowest float, so a row with no allowed key (a
+  // padding query) becomes uniform instead of NaN.
+  scores.masked_fill_(run.allowed.logical_not(), std::numeric_limits<float>::lowest());
+  run.hook(HookKind::AttnScores, l, scores);
+  at::Tensor pattern = at::softmax(scores, -1);  // [batch, H, q, k]
+  run.hook(HookKind::Pattern, l, pattern);
+  at::Tensor z = at::matmul(pattern, vh).transpose(1, 2);  // [batch, pos, H, d_head]
+  run.hook(HookKind::Z, l, z);
+  if (run.wants(HookKind::Result, l)) {
+    at::Tensor w_o = L.o_w.view({cfg_.d_model, H, dh});           // [d_model, H, d_head]
+    at::Tensor result = at::einsum("bphd,mhd->bphm", {z, w_o});  // [batch, pos, H, d_model]
+    run.hook(HookKind::Result, l, result);
+    at::Tensor out = result.sum(2);
+    return L.o_b.defined() ? out + L.o_b : out;
+  }
+  return at::linear(z.reshape({B, T, H * dh}), L.o_w, L.o_b);  // [batch, pos, d_model]
+}
+
+at::Tensor Model::mlp(Run& run, int l, const at::Tensor& x) const {
+  const LayerWeights& L = weights_.layers[l];
+  at::Tensor post;  // [batch, pos, d_mlp]
+  if (cfg_.gated_mlp) {
+    at::Tensor pre = at::linear(x, L.gate_w);
+    run.hook(HookKind::MlpPre, l, pre);
+    at::Tensor pre_linear = at::linear(x, L.in_w, L.in_b);
+    run.hook(HookKind::MlpPreLinear, l, pre_linear);
+    post = activate(cfg_.act, pre) * pre_linear;
+  } else {
+    at::Tensor pre = at::linear(x, L.in_w, L.in_b);
+    run.hook(HookKind::MlpPre, l, pre);
+    post = activate(cfg_.act, pre);
+  }
+  run.hook(HookKind::MlpPost, l, post);
+  return at::linear(post, L.out_w, L.out_b);  // [batch, pos, d_model]
+}
+
+}  // namespace mechscope

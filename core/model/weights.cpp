@@ -1,0 +1,209 @@
+#include "core/model/weights.h"
+
+#include <ATen/ATen.h>
+
+#include <sstream>
+
+#include "core/util/error.h"
+
+namespace mechscope {
+namespace {
+
+std::string shape_str(at::IntArrayRef s) {
+  std::ostringstream o;
+  o << "[";
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  o << "]";
+  return o.str();
+}
+
+class Taker {
+ public:
+  Taker(CanonicalTensors& t, const std::string& source) : t_(t), source_(source) {}
+  at::Tensor operator()(const std::string& name, std::vector<int64_t> shape, bool required) {
+    auto it = t_.find(name);
+    if (it == t_.end()) {
+      if (required) throw Error("Tensor '" + name + "' is missing in " + source_ + ".");
+      return {};
+    }
+    at::Tensor x = it->second;
+    if (x.sizes() != at::IntArrayRef(shape)) {
+      throw Error("Tensor '" + name + "' in " + source_ + " has shape " + shape_str(x.sizes()) +
+                  " but the configuration needs " + shape_str(shape) + ".");
+    }
+    if (x.scalar_type() != at::kFloat) x = x.to(at::kFloat);
+    return x;
+  }
+
+ private:
+  CanonicalTensors& t_;
+  const std::string& source_;
+};
+
+at::Tensor cat_defined(const std::vector<at::Tensor>& parts) {
+  for (const auto& p : parts)
+    if (!p.defined()) return {};
+  return at::cat(parts, 0);
+}
+
+}  // namespace
+
+Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
+                          const std::string& source) {
+  cfg.validate(source);
+  Weights w;
+  w.cfg_ = cfg;
+  Taker take(tensors, source);
+  const int64_t D = cfg.d_model, H = cfg.n_heads, KV = cfg.n_kv_heads, dh = cfg.d_head,
+                M = cfg.d_mlp, V = cfg.d_vocab;
+  const bool ln = cfg.norm == NormKind::LayerNorm;
+  w.embed = take("embed.weight", {V, D}, true);
+  if (cfg.positional == Positional::Learned) w.pos_embed = take("pos_embed.weight", {cfg.n_ctx, D}, true);
+  for (int64_t l = 0; l < cfg.n_layers; ++l) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    LayerWeights L;
+    L.ln1_w = take(p + "ln1.weight", {D}, true);
+    L.ln1_b = take(p + "ln1.bias", {D}, ln);
+    L.ln2_w = take(p + "ln2.weight", {D}, true);
+    L.ln2_b = take(p + "ln2.bias", {D}, ln);
+    at::Tensor q = take(p + "attn.q.weight", {H * dh, D}, true);
+    at::Tensor k = take(p + "attn.k.weight", {KV * dh, D}, true);
+    at::Tensor v = take(p + "attn.v.weight", {KV * dh, D}, true);
+    L.qkv_w = at::cat({q, k, v}, 0).contiguous();
+    L.qkv_b = cat_defined({take(p + "attn.q.bias", {H * dh}, cfg.attn_qkv_bias),
+                           take(p + "attn.k.bias", {KV * dh}, cfg.attn_qkv_bias),
+                           take(p + "attn.v.bias", {KV * dh}, cfg.attn_qkv_bias)});
+    L.o_w = take(p + "attn.o.weight", {D, H * dh}, true).contiguous();
+    L.o_b = take(p + "attn.o.bias", {D}, cfg.attn_out_bias);
+    if (cfg.gated_mlp) L.gate_w = take(p + "mlp.gate.weight", {M, D}, true).contiguous();
+    L.in_w = take(p + "mlp.in.weight", {M, D}, true).contiguous();
+    L.in_b = take(p + "mlp.in.bias", {M}, cfg.mlp_bias);
+    L.out_w = take(p + "mlp.out.weight", {D, M}, true).contiguous();
+    L.out_b = take(p + "mlp.out.bias", {D}, cfg.mlp_bias);
+    w.layers.push_back(std::move(L));
+  }
+  w.lnf_w = take("ln_final.weight", {D}, true);
+  w.lnf_b = take("ln_final.bias", {D}, ln);
+  if (cfg.tied_embeddings) {
+    w.unembed_w = w.embed;
+  } else {
+    w.unembed_w = take("unembed.weight", {V, D}, true).contiguous();
+  }
+  w.unembed_b = take("unembed.bias", {V}, cfg.unembed_bias);
+  return w;
+}
+
+at::Tensor Weights::tl(const std::string& name, bool expand_kv) const {
+  const int64_t D = cfg_.d_model, H = cfg_.n_heads, KV = cfg_.n_kv_heads, dh = cfg_.d_head;
+  auto or_zeros = [](const at::Tensor& t, at::IntArrayRef shape, const at::TensorOptions& o) {
+    return t.defined() ? t : at::zeros(shape, o);
+  };
+  auto opts = embed.options();
+  if (name == "embed.W_E") return embed;
+  if (name == "pos_embed.W_pos" && pos_embed.defined()) return pos_embed;
+  if (name == "unembed.W_U") return unembed_w.t();
+  if (name == "unembed.b_U") return or_zeros(unembed_b, {cfg_.d_vocab}, opts);
+  if (name == "ln_final.w") return lnf_w;
+  if (name == "ln_final.b" && lnf_b.defined()) return lnf_b;
+  int layer = -1;
+  char rest[64] = {0};
+  if (std::sscanf(name.c_str(), "blocks.%d.%63s", &layer, rest) == 2 && layer >= 0 &&
+      layer < cfg_.n_layers) {
+    const LayerWeights& L = layers[layer];
+    const std::string r = rest;
+    auto kv_heads = [&](at::Tensor t) {  // [KV, ...] → [H, ...] when expanding
+      return expand_kv && KV != H ? t.repeat_interleave(cfg_.n_groups(), 0) : t;
+    };
+    auto qkv_b = [&](int64_t begin, int64_t heads) {
+      return L.qkv_b.defined() ? L.qkv_b.slice(0, begin * dh, (begin + heads) * dh).view({heads, dh})
+                               : at::zeros({heads, dh}, opts);
+    };
+    if (r == "attn.W_Q") return L.qkv_w.slice(0, 0, H * dh).view({H, dh, D}).transpose(1, 2);
+    if (r == "attn.W_K")
+      return kv_heads(L.qkv_w.slice(0, H * dh, (H + KV) * dh).view({KV, dh, D}).transpose(1, 2));
+    if (r == "attn.W_V")
+      return kv_heads(
+          L.qkv_w.slice(0, (H + KV) * dh, (H + 2 * KV) * dh).view({KV, dh, D}).transpose(1, 2));
+    if (r == "attn.W_O") return L.o_w.view({D, H, dh}).permute({1, 2, 0});
+    if (r == "attn.b_Q") return qkv_b(0, H);
+    if (r == "attn.b_K") return kv_heads(qkv_b(H, KV));
+    if (r == "attn.b_V") return kv_heads(qkv_b(H + KV, KV));
+    if (r == "attn.b_O") return or_zeros(L.o_b, {D}, opts);
+    if (r == "mlp.W_in") return L.in_w.t();
+    if (r == "mlp.W_gate" && L.gate_w.defined()) return L.gate_w.t();
+    if (r == "mlp.W_out") return L.out_w.t();
+    if (r == "mlp.b_in") return or_zeros(L.in_b, {cfg_.d_mlp}, opts);
+    if (r == "mlp.b_out") return or_zeros(L.out_b, {D}, opts);
+    if (r == "ln1.w") return L.ln1_w;
+    if (r == "ln2.w") return L.ln2_w;
+    if (r == "ln1.b" && L.ln1_b.defined()) return L.ln1_b;
+    if (r == "ln2.b" && L.ln2_b.defined()) return L.ln2_b;
+  }
+  throw Error("Unknown weight name '" + name + "' for this " + cfg_.architecture +
+              " model (use `mechscope-cli info` to list the names).");
+}
+
+std::vector<std::string> Weights::tl_names() const {
+  std::vector<std::string> names = {"embed.W_E"};
+  if (pos_embed.defined()) names.push_back("pos_embed.W_pos");
+  const bool ln = cfg_.norm == NormKind::LayerNorm;
+  for (int64_t l = 0; l < cfg_.n_layers; ++l) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    names.push_back(p + "ln1.w");
+    if (ln) names.push_back(p + "ln1.b");
+    for (const char* n : {"W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"})
+      names.push_back(p + "attn." + n);
+    names.push_back(p + "ln2.w");
+    if (ln) names.push_back(p + "ln2.b");
+    names.push_back(p + "mlp.W_in");
+    if (cfg_.gated_mlp) names.push_back(p + "mlp.W_gate");
+    for (const char* n : {"W_out", "b_in", "b_out"}) names.push_back(p + "mlp." + n);
+  }
+  names.push_back("ln_final.w");
+  if (ln) names.push_back("ln_final.b");
+  names.push_back("unembed.W_U");
+  names.push_back("unembed.b_U");
+  return names;
+}
+
+void Weights::to(const at::TensorOptions& options) {
+  const bool tied = unembed_w.defined() && unembed_w.is_same(embed);
+  auto mv = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(options);
+  };
+  mv(embed);
+  mv(pos_embed);
+  for (auto& L : layers) {
+    for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.ln2_w, &L.ln2_b, &L.qkv_w, &L.qkv_b, &L.o_w,
+                          &L.o_b, &L.gate_w, &L.in_w, &L.in_b, &L.out_w, &L.out_b})
+      mv(*t);
+  }
+  mv(lnf_w);
+  mv(lnf_b);
+  if (tied) {
+    unembed_w = embed;
+  } else {
+    mv(unembed_w);
+  }
+  mv(unembed_b);
+}
+
+int64_t Weights::parameter_count() const {
+  int64_t n = 0;
+  auto add = [&](const at::Tensor& t) {
+    if (t.defined()) n += t.numel();
+  };
+  add(embed);
+  add(pos_embed);
+  for (const auto& L : layers)
+    for (const at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.ln2_w, &L.ln2_b, &L.qkv_w, &L.qkv_b,
+                                &L.o_w, &L.o_b, &L.gate_w, &L.in_w, &L.in_b, &L.out_w, &L.out_b})
+      add(*t);
+  add(lnf_w);
+  add(lnf_b);
+  if (!cfg_.tied_embeddings) add(unembed_w);
+  add(unembed_b);
+  return n;
+}
+
+}  // namespace mechscope

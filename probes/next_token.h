@@ -1,0 +1,22 @@
+#pragma once
+/// The model's top-k next-token predictions after a prompt.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mechscope {
+
+class Model;
+
+struct Prediction {
+  int64_t token = 0;
+  std::string text;    // the token's readable text ("" without a tokenizer)
+  double probability = 0;
+  double logit = 0;
+};
+
+/// Top-k predictions at the last position of `tokens` (one prompt).
+std::vector<Prediction> top_predictions(const Model& model, const std::vector<int64_t>& tokens,
+                                        int64_t k);
+
+}  // namespace mechscope

@@ -1,0 +1,13 @@
+#pragma once
+// Where tests find their data: committed goldens in the repo, third-party fixtures in ../shared.
+#include <filesystem>
+
+namespace mechscope::test {
+
+inline std::filesystem::path source_dir() { return MECHSCOPE_SOURCE_DIR; }
+inline std::filesystem::path golden_dir() { return source_dir() / "tests" / "golden"; }
+inline std::filesystem::path fixtures_dir() { return MECHSCOPE_FIXTURES_DIR; }
+/// True when the shared fixtures are present; tests that need them SKIP-with-message otherwise.
+inline bool have_fixtures() { return std::filesystem::exists(fixtures_dir() / "README.md"); }
+
+}  // namespace mechscope::test
