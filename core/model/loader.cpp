@@ -21,6 +21,8 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadO
                 ": give a Hugging Face model folder (config.json + model.safetensors) or a "
                 "llama2.c .bin file.");
   }
+  if (options.dtype == at::kHalf && options.device.is_cpu())
+    throw Error("float16 computation needs --device cuda; use float32 or bfloat16 on the CPU.");
   if (options.device != at::Device(at::kCPU) || options.dtype != at::kFloat)
     model->to(options.device, options.dtype);
   return model;

@@ -126,6 +126,12 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
 at::Tensor Model::norm(Run& run, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
                        HookKind scale_kind, HookKind normalized_kind, int layer) const {
   const bool hooked = run.wants(scale_kind, layer) || run.wants(normalized_kind, layer);
+  if (x.scalar_type() != at::kFloat) {
+    // Norm statistics in f32 for f16/bf16 models (as HF does).
+    return norm(run, x.to(at::kFloat), w.to(at::kFloat), b.defined() ? b.to(at::kFloat) : b,
+                scale_kind, normalized_kind, layer)
+        .to(x.scalar_type());
+  }
   if (cfg_.norm == NormKind::LayerNorm) {
     if (!hooked) return at::layer_norm(x, {cfg_.d_model}, w, b, cfg_.norm_eps);
     at::Tensor centred = x - x.mean(-1, true);
@@ -194,17 +200,19 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
     kh = kh.repeat_interleave(cfg_.n_groups(), 1);  // [batch, H, pos, d_head]
     vh = vh.repeat_interleave(cfg_.n_groups(), 1);
   }
-  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)).mul_(1.0 / std::sqrt(double(dh)));
+  // Scores and softmax in f32 even for f16/bf16 weights (as HF does).
+  at::Tensor scores =
+      at::matmul(qh, kh.transpose(-1, -2)).to(at::kFloat).mul_(1.0 / std::sqrt(double(dh)));
   // [batch, H, q, k]; masked entries get the lowest float, so a row with no allowed key (a
   // padding query) becomes uniform instead of NaN.
   scores.masked_fill_(run.allowed.logical_not(), std::numeric_limits<float>::lowest());
   run.hook(HookKind::AttnScores, l, scores);
   at::Tensor pattern = at::softmax(scores, -1);  // [batch, H, q, k]
   run.hook(HookKind::Pattern, l, pattern);
-  at::Tensor z = at::matmul(pattern, vh).transpose(1, 2);  // [batch, pos, H, d_head]
+  at::Tensor z = at::matmul(pattern.to(vh.scalar_type()), vh).transpose(1, 2);  // [b, p, H, dh]
   run.hook(HookKind::Z, l, z);
   if (run.wants(HookKind::Result, l)) {
-    at::Tensor w_o = L.o_w.view({cfg_.d_model, H, dh});           // [d_model, H, d_head]
+    at::Tensor w_o = L.o_w.unflatten(1, {H, dh});           // [d_model, H, d_head]
     at::Tensor result = at::einsum("bphd,mhd->bphm", {z, w_o});  // [batch, pos, H, d_model]
     run.hook(HookKind::Result, l, result);
     at::Tensor out = result.sum(2);

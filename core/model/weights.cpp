@@ -73,12 +73,12 @@ Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
     L.qkv_b = cat_defined({take(p + "attn.q.bias", {H * dh}, cfg.attn_qkv_bias),
                            take(p + "attn.k.bias", {KV * dh}, cfg.attn_qkv_bias),
                            take(p + "attn.v.bias", {KV * dh}, cfg.attn_qkv_bias)});
-    L.o_w = take(p + "attn.o.weight", {D, H * dh}, true).contiguous();
+    L.o_w = take(p + "attn.o.weight", {D, H * dh}, true);
     L.o_b = take(p + "attn.o.bias", {D}, cfg.attn_out_bias);
-    if (cfg.gated_mlp) L.gate_w = take(p + "mlp.gate.weight", {M, D}, true).contiguous();
-    L.in_w = take(p + "mlp.in.weight", {M, D}, true).contiguous();
+    if (cfg.gated_mlp) L.gate_w = take(p + "mlp.gate.weight", {M, D}, true);
+    L.in_w = take(p + "mlp.in.weight", {M, D}, true);
     L.in_b = take(p + "mlp.in.bias", {M}, cfg.mlp_bias);
-    L.out_w = take(p + "mlp.out.weight", {D, M}, true).contiguous();
+    L.out_w = take(p + "mlp.out.weight", {D, M}, true);
     L.out_b = take(p + "mlp.out.bias", {D}, cfg.mlp_bias);
     w.layers.push_back(std::move(L));
   }
@@ -87,7 +87,7 @@ Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
   if (cfg.tied_embeddings) {
     w.unembed_w = w.embed;
   } else {
-    w.unembed_w = take("unembed.weight", {V, D}, true).contiguous();
+    w.unembed_w = take("unembed.weight", {V, D}, true);
   }
   w.unembed_b = take("unembed.bias", {V}, cfg.unembed_bias);
   return w;
@@ -124,7 +124,7 @@ at::Tensor Weights::tl(const std::string& name, bool expand_kv) const {
     if (r == "attn.W_V")
       return kv_heads(
           L.qkv_w.slice(0, (H + KV) * dh, (H + 2 * KV) * dh).view({KV, dh, D}).transpose(1, 2));
-    if (r == "attn.W_O") return L.o_w.view({D, H, dh}).permute({1, 2, 0});
+    if (r == "attn.W_O") return L.o_w.unflatten(1, {H, dh}).permute({1, 2, 0});
     if (r == "attn.b_Q") return qkv_b(0, H);
     if (r == "attn.b_K") return kv_heads(qkv_b(H, KV));
     if (r == "attn.b_V") return kv_heads(qkv_b(H + KV, KV));

@@ -1,6 +1,7 @@
 #pragma once
 /// The weights of the generic transformer in the layout the forward pass computes with
-/// (`[out, in]`, like torch.nn.Linear; Q, K and V fused into one matrix), plus read/write access
+/// (`[out, in]`, like torch.nn.Linear, possibly a transposed view of the file's data, which BLAS
+/// reads without a copy; Q, K and V fused into one matrix), plus read/write access
 /// under TransformerLens names and shapes (`blocks.0.attn.W_Q` is [n_heads, d_model, d_head]).
 #include <ATen/Tensor.h>
 
