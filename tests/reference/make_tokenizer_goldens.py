@@ -170,6 +170,11 @@ def make_qwen2():
                          normalizer=normalizers.NFC())
     # A non-special added token that is matched in the normalized (NFC) text.
     tok.add_tokens([AddedToken("naïve", normalized=True, special=False)])
+
+    def edit(data):
+        # Older files (and GPT-2's) spell merges as "left right" strings: cover that format too.
+        data["model"]["merges"] = [" ".join(m) for m in data["model"]["merges"]]
+    tok = reload(tok, edit)
     config = {"bos_token": None, "eos_token": "<|endoftext|>", "add_bos_token": False}
     return tok, config
 
@@ -177,12 +182,14 @@ def make_qwen2():
 BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
 
 
-def sentencepiece_bpe(normalizer, pre_tokenizer, decoder, byte_fallback, limit_alphabet):
+def sentencepiece_bpe(normalizer, pre_tokenizer, decoder, byte_fallback):
     tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=byte_fallback, fuse_unk=True))
     # Train on Metaspace-split words (so pieces start with "▁"), like SentencePiece.
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     specials = ["<unk>", "<s>", "</s>"] + (BYTE_TOKENS if byte_fallback else [])
-    train_bpe(tok, 900, specials, limit_alphabet=limit_alphabet)
+    # No limit_alphabet: its tie-breaking is not deterministic. Characters absent from the corpus
+    # (emoji, Khmer, Thai, math symbols...) still exercise byte fallback / <unk>.
+    train_bpe(tok, 900, specials)
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoder
@@ -204,7 +211,7 @@ def make_llama2():
         normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")]), None,
         decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
                            decoders.Strip(content=" ", left=1, right=0)]),
-        byte_fallback=True, limit_alphabet=120)
+        byte_fallback=True)
     config = {"add_bos_token": True, "add_eos_token": False, "bos_token": {"content": "<s>"},
               "eos_token": "</s>", "unk_token": "<unk>"}
     return tok, config
@@ -215,7 +222,7 @@ def make_metaspace():
         None, pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=False),
         decoders.Sequence([decoders.Metaspace(replacement="▁", prepend_scheme="first"),
                            decoders.ByteFallback(), decoders.Fuse()]),
-        byte_fallback=True, limit_alphabet=120)
+        byte_fallback=True)
     config = {"bos_token": "<s>", "eos_token": "</s>"}
     return tok, config
 
@@ -225,7 +232,7 @@ def make_metaspace_unk():
     tok = sentencepiece_bpe(
         None, pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
         decoders.Metaspace(replacement="▁", prepend_scheme="always"),
-        byte_fallback=False, limit_alphabet=80)
+        byte_fallback=False)
     return tok, None
 
 
