@@ -8,5 +8,7 @@ namespace mechscope::cli {
 int cmd_info(const std::vector<std::string>& argv);
 int cmd_generate(const std::vector<std::string>& argv);
 int cmd_cache(const std::vector<std::string>& argv);
+int cmd_train(const std::vector<std::string>& argv);
+int cmd_evaluate(const std::vector<std::string>& argv);
 
 }  // namespace mechscope::cli

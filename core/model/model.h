@@ -58,6 +58,10 @@ class Model {
   /// Throws mechscope::Error for ids ≥ d_vocab or sequences longer than n_ctx.
   ForwardOutput run(const at::Tensor& tokens, const at::Tensor& attention_mask = {},
                     const HookSet* hooks = nullptr) const;
+  /// The forward pass from input embeddings [batch, pos, d_model] (token embeddings with, e.g.,
+  /// image features spliced in); `hook_embed` sees them.
+  ForwardOutput run_embeds(const at::Tensor& embeds, const at::Tensor& attention_mask = {},
+                           const HookSet* hooks = nullptr) const;
   /// Logits [batch, pos, d_vocab].
   at::Tensor forward(const at::Tensor& tokens, const at::Tensor& attention_mask = {}) const {
     return run(tokens, attention_mask).logits;

@@ -54,11 +54,7 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
   if (tokens_in.dim() != 2)
     throw Error("Tokens must be a [batch, pos] tensor, got " + std::to_string(tokens_in.dim()) +
                 " dimensions.");
-  const int64_t B = tokens_in.size(0), T = tokens_in.size(1);
-  if (B == 0 || T == 0) throw Error("Cannot run the model on an empty prompt.");
-  if (T > cfg_.n_ctx)
-    throw Error("The prompt is " + std::to_string(T) + " tokens long, longer than the model's " +
-                "context of " + std::to_string(cfg_.n_ctx) + " tokens (n_ctx).");
+  if (tokens_in.numel() == 0) throw Error("Cannot run the model on an empty prompt.");
   at::Tensor tokens = tokens_in.to(at::kLong);
   {
     const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
@@ -66,8 +62,23 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
       throw Error("Token id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary " +
                   "(d_vocab = " + std::to_string(cfg_.d_vocab) + ").");
   }
+  tokens = tokens.to(device());
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  at::Tensor embed = weights_.embed.index_select(0, tokens.reshape(-1)).view({B, T, cfg_.d_model});
+  return run_embeds(embed, mask_in, hooks);
+}
+
+ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask_in,
+                                const HookSet* hooks) const {
+  if (embeds.dim() != 3 || embeds.size(2) != cfg_.d_model)
+    throw Error("Input embeddings must be [batch, pos, d_model = " +
+                std::to_string(cfg_.d_model) + "].");
+  const int64_t B = embeds.size(0), T = embeds.size(1);
+  if (B == 0 || T == 0) throw Error("Cannot run the model on an empty prompt.");
+  if (T > cfg_.n_ctx)
+    throw Error("The prompt is " + std::to_string(T) + " tokens long, longer than the model's " +
+                "context of " + std::to_string(cfg_.n_ctx) + " tokens (n_ctx).");
   const at::Device dev = device();
-  tokens = tokens.to(dev);
 
   Run run;
   run.points = &points_;
@@ -84,11 +95,11 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
 
   // Positions count real tokens only, so left- and right-padded prompts see the positions they
   // would see alone.
-  at::Tensor mask;  // [batch, pos] bool
+  at::Tensor mask;       // [batch, pos] bool
   at::Tensor positions;  // [batch, pos]
   if (mask_in.defined()) {
-    if (mask_in.sizes() != tokens.sizes())
-      throw Error("The attention mask's shape does not match the tokens' shape.");
+    if (mask_in.dim() != 2 || mask_in.size(0) != B || mask_in.size(1) != T)
+      throw Error("The attention mask's shape does not match the input's [batch, pos].");
     mask = mask_in.to(dev).to(at::kBool);
     positions = (mask.to(at::kLong).cumsum(1) - 1).clamp_min(0);
   } else {
@@ -96,17 +107,19 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
   }
   at::Tensor qi = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev));
   at::Tensor allowed = qi.unsqueeze(1) >= qi.unsqueeze(0);  // [q, k] causal
-  if (cfg_.sliding_window) allowed = allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window);
+  if (cfg_.sliding_window)
+    allowed = allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window);
   allowed = allowed.view({1, 1, T, T});
   if (mask.defined()) allowed = allowed.logical_and(mask.view({B, 1, 1, T}));
   run.allowed = allowed;
-  if (cfg_.positional == Positional::Rotary) std::tie(run.cos, run.sin) = rotary_tables(cfg_, positions);
+  if (cfg_.positional == Positional::Rotary)
+    std::tie(run.cos, run.sin) = rotary_tables(cfg_, positions);
 
   ForwardOutput out;
   try {
-    at::Tensor embed = weights_.embed.index_select(0, tokens.reshape(-1)).view({B, T, cfg_.d_model});
+    at::Tensor embed = embeds.to(dev).to(dtype());  // [batch, pos, d_model]
     run.hook(HookKind::Embed, -1, embed);
-    at::Tensor x = embed;  // [batch, pos, d_model]
+    at::Tensor x = embed;
     if (cfg_.positional == Positional::Learned) {
       at::Tensor pos_embed =
           weights_.pos_embed.index_select(0, positions.reshape(-1)).view({B, T, cfg_.d_model});

@@ -166,6 +166,37 @@ std::vector<std::string> Weights::tl_names() const {
   return names;
 }
 
+std::vector<std::pair<std::string, at::Tensor*>> Weights::named_tensors() {
+  std::vector<std::pair<std::string, at::Tensor*>> out;
+  auto add = [&](const std::string& name, at::Tensor& t) {
+    if (t.defined()) out.emplace_back(name, &t);
+  };
+  add("embed", embed);
+  add("pos_embed", pos_embed);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    LayerWeights& L = layers[l];
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    add(p + "ln1_w", L.ln1_w);
+    add(p + "ln1_b", L.ln1_b);
+    add(p + "ln2_w", L.ln2_w);
+    add(p + "ln2_b", L.ln2_b);
+    add(p + "qkv_w", L.qkv_w);
+    add(p + "qkv_b", L.qkv_b);
+    add(p + "o_w", L.o_w);
+    add(p + "o_b", L.o_b);
+    add(p + "gate_w", L.gate_w);
+    add(p + "in_w", L.in_w);
+    add(p + "in_b", L.in_b);
+    add(p + "out_w", L.out_w);
+    add(p + "out_b", L.out_b);
+  }
+  add("lnf_w", lnf_w);
+  add("lnf_b", lnf_b);
+  if (!unembed_w.is_same(embed)) add("unembed_w", unembed_w);
+  add("unembed_b", unembed_b);
+  return out;
+}
+
 void Weights::to(const at::TensorOptions& options) {
   const bool tied = unembed_w.defined() && unembed_w.is_same(embed);
   auto mv = [&](at::Tensor& t) {

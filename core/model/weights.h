@@ -55,6 +55,9 @@ class Weights {
   std::vector<std::string> tl_names() const;
 
   void to(const at::TensorOptions& options);
+  /// Every distinct tensor (a tied unembedding is the embedding, listed once), with a stable name
+  /// for checkpoints and optimisers.
+  std::vector<std::pair<std::string, at::Tensor*>> named_tensors();
   int64_t parameter_count() const;
 
   const ModelConfig& config() const { return cfg_; }

@@ -1,0 +1,41 @@
+#pragma once
+/// Turning task examples into token batches for training and evaluation.
+#include <ATen/Tensor.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "probes/tasks/task.h"
+
+namespace mechscope {
+class Tokenizer;
+}
+
+namespace mechscope::training {
+
+/// Word → id for a word-level vocabulary (one token per word), from a tokenizer.
+class WordIds {
+ public:
+  explicit WordIds(const Tokenizer& tokenizer);
+  /// Ids of `words`; throws mechscope::Error naming the first unknown word.
+  std::vector<int64_t> ids(const std::vector<std::string>& words) const;
+  int64_t bos() const { return bos_; }
+
+ private:
+  const Tokenizer& tokenizer_;
+  int64_t bos_ = 0;
+};
+
+/// A right-padded batch: BOS + prompt + answer, shifted for next-token prediction.
+struct TokenBatch {
+  at::Tensor inputs;         // [batch, pos] int64
+  at::Tensor targets;        // [batch, pos] int64 (the next token)
+  at::Tensor mask;           // [batch, pos] 1 for real input tokens
+  at::Tensor answer_weight;  // [batch, pos] 1 where the target is an answer token
+  std::vector<int64_t> prompt_lengths;  // words + BOS, per example
+};
+
+TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds& words);
+
+}  // namespace mechscope::training

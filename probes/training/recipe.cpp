@@ -1,0 +1,130 @@
+#include "probes/training/recipe.h"
+
+#include <cmath>
+
+#include "core/io/mapped_file.h"
+#include "core/util/error.h"
+#include "probes/tasks/task.h"
+
+namespace mechscope::training {
+
+ModelConfig Recipe::model_config(int64_t d_vocab) const {
+  ModelConfig c;
+  c.architecture = "LlamaForCausalLM";
+  c.family = "llama";
+  c.d_model = d_model;
+  c.n_layers = n_layers;
+  c.n_heads = n_heads;
+  c.n_kv_heads = n_kv_heads;
+  c.d_head = n_heads > 0 ? d_model / n_heads : 0;
+  c.d_mlp = d_mlp;
+  c.d_vocab = d_vocab;
+  c.n_ctx = n_ctx;
+  c.norm = NormKind::RMSNorm;
+  c.norm_eps = 1e-5;
+  c.act = Activation::Silu;
+  c.gated_mlp = true;
+  c.positional = Positional::Rotary;
+  c.rotary_dim = c.d_head;
+  c.rotary_base = rope_theta;
+  c.tied_embeddings = tied_embeddings;
+  return c;
+}
+
+nlohmann::json Recipe::to_json() const {
+  return {{"name", name},
+          {"seed", seed},
+          {"model",
+           {{"d_model", d_model}, {"n_layers", n_layers}, {"n_heads", n_heads},
+            {"n_kv_heads", n_kv_heads}, {"d_mlp", d_mlp}, {"n_ctx", n_ctx},
+            {"rope_theta", rope_theta}, {"tied_embeddings", tied_embeddings}}},
+          {"tasks", tasks},
+          {"max_words", max_words},
+          {"lm_loss_weight", lm_loss_weight},
+          {"batch_size", batch_size},
+          {"steps", steps},
+          {"lr", lr},
+          {"min_lr_ratio", min_lr_ratio},
+          {"weight_decay", weight_decay},
+          {"betas", {beta1, beta2}},
+          {"warmup_steps", warmup_steps},
+          {"grad_clip", grad_clip},
+          {"checkpoint_every", checkpoint_every},
+          {"eval_examples", eval_examples}};
+}
+
+double Recipe::lr_at(int64_t step) const {
+  if (step < warmup_steps) return lr * double(step + 1) / double(warmup_steps);
+  const double progress =
+      std::min(1.0, double(step - warmup_steps) / double(std::max<int64_t>(1, steps - warmup_steps)));
+  const double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
+  return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * cosine);
+}
+
+Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
+  Recipe r;
+  auto fail = [&](const std::string& what) {
+    throw Error("Invalid training recipe " + source + ": " + what + ".");
+  };
+  if (!j.is_object()) fail("it is not a JSON object");
+  try {
+    r.name = j.value("name", r.name);
+    r.seed = j.value("seed", r.seed);
+    if (j.contains("model")) {
+      const auto& m = j["model"];
+      r.d_model = m.value("d_model", r.d_model);
+      r.n_layers = m.value("n_layers", r.n_layers);
+      r.n_heads = m.value("n_heads", r.n_heads);
+      r.n_kv_heads = m.value("n_kv_heads", r.n_heads);
+      r.d_mlp = m.value("d_mlp", r.d_mlp);
+      r.n_ctx = m.value("n_ctx", r.n_ctx);
+      r.rope_theta = m.value("rope_theta", r.rope_theta);
+      r.tied_embeddings = m.value("tied_embeddings", r.tied_embeddings);
+    }
+    if (!j.contains("tasks") || !j["tasks"].is_object() || j["tasks"].empty())
+      fail("'tasks' must map task names to mixture weights");
+    for (auto it = j["tasks"].begin(); it != j["tasks"].end(); ++it)
+      r.tasks[it.key()] = it.value().get<double>();
+    r.max_words = j.value("max_words", r.max_words);
+    r.lm_loss_weight = j.value("lm_loss_weight", r.lm_loss_weight);
+    r.batch_size = j.value("batch_size", r.batch_size);
+    r.steps = j.value("steps", r.steps);
+    r.lr = j.value("lr", r.lr);
+    r.min_lr_ratio = j.value("min_lr_ratio", r.min_lr_ratio);
+    r.weight_decay = j.value("weight_decay", r.weight_decay);
+    if (j.contains("betas")) {
+      r.beta1 = j["betas"].at(0).get<double>();
+      r.beta2 = j["betas"].at(1).get<double>();
+    }
+    r.warmup_steps = j.value("warmup_steps", r.warmup_steps);
+    r.grad_clip = j.value("grad_clip", r.grad_clip);
+    r.checkpoint_every = j.value("checkpoint_every", r.checkpoint_every);
+    r.eval_examples = j.value("eval_examples", r.eval_examples);
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("a field has the wrong type (") + e.what() + ")");
+  }
+  const auto known = tasks::task_names();
+  for (const auto& [name, w] : r.tasks) {
+    if (std::find(known.begin(), known.end(), name) == known.end() || name == "shapes_vqa")
+      fail("unknown text task '" + name + "'");
+    if (!(w > 0)) fail("the weight of task '" + name + "' must be positive");
+  }
+  if (r.n_heads <= 0 || r.d_model % r.n_heads != 0) fail("d_model must be divisible by n_heads");
+  if (r.steps <= 0 || r.batch_size <= 0) fail("steps and batch_size must be positive");
+  if (r.max_words + 8 > r.n_ctx) fail("n_ctx must exceed max_words by the answer length");
+  if (!(r.lr > 0)) fail("lr must be positive");
+  r.model_config(1).validate(source);
+  return r;
+}
+
+Recipe load_recipe(const std::filesystem::path& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("Invalid training recipe " + path.string() + ": " + e.what() + ".");
+  }
+  return parse_recipe(j, path.string());
+}
+
+}  // namespace mechscope::training

@@ -1,0 +1,45 @@
+#pragma once
+/// A training recipe (JSON): the model shape, the task mixture, the optimiser and schedule.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model/config.h"
+
+namespace mechscope::training {
+
+struct Recipe {
+  std::string name = "mechscope-model";
+  uint64_t seed = 1;
+  // Model (Llama layout: RMSNorm, SwiGLU, rotary).
+  int64_t d_model = 128, n_layers = 4, n_heads = 8, n_kv_heads = 8, d_mlp = 384, n_ctx = 160;
+  double rope_theta = 10000.0;
+  bool tied_embeddings = true;
+  // Data.
+  std::map<std::string, double> tasks;  // task name → mixture weight
+  int64_t max_words = 120;              // prompt budget in words
+  double lm_loss_weight = 0.25;         // weight of next-token loss on every prompt position
+  // Optimisation.
+  int64_t batch_size = 32;
+  int64_t steps = 1000;
+  double lr = 3e-3, min_lr_ratio = 0.1, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95;
+  int64_t warmup_steps = 100;
+  double grad_clip = 1.0;
+  int64_t checkpoint_every = 200;
+  int64_t eval_examples = 300;
+
+  /// The model configuration the recipe describes (vocabulary size from the tokenizer).
+  ModelConfig model_config(int64_t d_vocab) const;
+  nlohmann::json to_json() const;
+  /// Learning rate at `step`: linear warm-up, then cosine decay to lr × min_lr_ratio.
+  double lr_at(int64_t step) const;
+};
+
+/// Parses and checks a recipe; throws mechscope::Error naming the file and the field.
+Recipe load_recipe(const std::filesystem::path& path);
+Recipe parse_recipe(const nlohmann::json& j, const std::string& source);
+
+}  // namespace mechscope::training

@@ -1,0 +1,196 @@
+#include "probes/training/trainer.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+
+#include "core/io/hf_export.h"
+#include "core/io/safetensors.h"
+#include "core/model/loader.h"
+#include "core/util/error.h"
+#include "probes/tasks/vocabulary.h"
+#include "probes/training/batch.h"
+
+namespace mechscope::training {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+/// Random weights in GPT-2's scheme: N(0, 0.02), output projections scaled by 1/sqrt(2 L).
+CanonicalTensors init_weights(const ModelConfig& c, uint64_t seed) {
+  at::manual_seed(seed);
+  const double std = 0.02, out_std = 0.02 / std::sqrt(2.0 * c.n_layers);
+  const int64_t D = c.d_model, Q = c.n_heads * c.d_head, KV = c.n_kv_heads * c.d_head, M = c.d_mlp;
+  CanonicalTensors t;
+  t["embed.weight"] = at::randn({c.d_vocab, D}) * std;
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const std::string b = "blocks." + std::to_string(l) + ".";
+    t[b + "ln1.weight"] = at::ones({D});
+    t[b + "ln2.weight"] = at::ones({D});
+    t[b + "attn.q.weight"] = at::randn({Q, D}) * std;
+    t[b + "attn.k.weight"] = at::randn({KV, D}) * std;
+    t[b + "attn.v.weight"] = at::randn({KV, D}) * std;
+    t[b + "attn.o.weight"] = at::randn({D, Q}) * out_std;
+    t[b + "mlp.gate.weight"] = at::randn({M, D}) * std;
+    t[b + "mlp.in.weight"] = at::randn({M, D}) * std;
+    t[b + "mlp.out.weight"] = at::randn({D, M}) * out_std;
+  }
+  t["ln_final.weight"] = at::ones({D});
+  if (!c.tied_embeddings) t["unembed.weight"] = at::randn({c.d_vocab, D}) * std;
+  return t;
+}
+
+/// The examples of step `step`: tasks drawn by mixture weight, all from seeds derived from
+/// (recipe seed, step), so a resumed run sees exactly the data an uninterrupted one would.
+std::vector<tasks::Example> step_examples(const Recipe& r,
+                                          const std::vector<std::unique_ptr<tasks::Task>>& tasks,
+                                          const std::vector<double>& weights, int64_t step) {
+  std::mt19937_64 rng(tasks::example_seed(r.seed, uint64_t(step)));
+  std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  tasks::TaskOptions opts;
+  opts.max_words = r.max_words;
+  std::vector<tasks::Example> out;
+  for (int64_t i = 0; i < r.batch_size; ++i) out.push_back(tasks[pick(rng)]->sample(rng, opts));
+  return out;
+}
+
+void save_checkpoint(const fs::path& dir, Weights& w, torch::optim::Optimizer& opt, int64_t step) {
+  fs::create_directories(dir);
+  std::map<std::string, at::Tensor> tensors;
+  for (auto& [name, t] : w.named_tensors()) tensors[name] = t->detach();
+  write_safetensors(dir / "weights.safetensors", tensors);
+  torch::save(opt, (dir / "optimizer.pt.tmp").string());
+  fs::rename(dir / "optimizer.pt.tmp", dir / "optimizer.pt");
+  std::ofstream(dir / "state.json.tmp") << nlohmann::json{{"step", step}}.dump();
+  fs::rename(dir / "state.json.tmp", dir / "state.json");
+}
+
+int64_t load_checkpoint(const fs::path& dir, Weights& w, torch::optim::Optimizer& opt) {
+  const int64_t step =
+      nlohmann::json::parse(read_text_file(dir / "state.json")).at("step").get<int64_t>();
+  SafetensorsFile f(dir / "weights.safetensors");
+  {
+    at::NoGradGuard no_grad;
+    for (auto& [name, t] : w.named_tensors()) {
+      at::Tensor saved = f.tensor(name, at::kFloat);
+      if (saved.sizes() != t->sizes())
+        throw Error("The checkpoint in " + dir.string() + " does not match the recipe (tensor " +
+                    name + ").");
+      t->copy_(saved);
+    }
+  }
+  torch::load(opt, (dir / "optimizer.pt").string());
+  return step;
+}
+
+}  // namespace
+
+TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
+                  const std::function<bool(const TrainProgress&)>& progress) {
+  fs::create_directories(out_dir);
+  // The project's word-level tokenizer, written as a standard tokenizer.json.
+  tasks::write_word_level_tokenizer(out_dir / "tokenizer.json", tasks::project_vocabulary());
+  std::shared_ptr<const Tokenizer> tokenizer =
+      load_hf_tokenizer(out_dir / "tokenizer.json", out_dir / "tokenizer_config.json");
+  WordIds words(*tokenizer);
+
+  ModelConfig cfg = r.model_config(tokenizer->vocab_size());
+  cfg.bos_token_id = tokenizer->bos_id();
+  cfg.eos_token_id = tokenizer->eos_id();
+  Weights weights = Weights::assemble(cfg, init_weights(cfg, r.seed), "the recipe " + r.name);
+  std::vector<at::Tensor> decay, no_decay;
+  for (auto& [name, t] : weights.named_tensors()) {
+    *t = t->detach().clone().set_requires_grad(true);
+    (t->dim() >= 2 ? decay : no_decay).push_back(*t);
+  }
+  if (cfg.tied_embeddings) weights.unembed_w = weights.embed;
+  Model model(cfg, std::move(weights), tokenizer, ModelSource{out_dir.string(), "training"});
+  Weights& w = model.weights();
+
+  auto make_group = [&](std::vector<at::Tensor> params, double wd) {
+    auto o = std::make_unique<torch::optim::AdamWOptions>(r.lr);
+    o->betas(std::make_tuple(r.beta1, r.beta2)).weight_decay(wd);
+    return torch::optim::OptimizerParamGroup(std::move(params), std::move(o));
+  };
+  torch::optim::AdamW optimizer(
+      std::vector<torch::optim::OptimizerParamGroup>{make_group(decay, r.weight_decay),
+                                                     make_group(no_decay, 0.0)},
+      torch::optim::AdamWOptions(r.lr));
+  std::vector<at::Tensor> all_params = decay;
+  all_params.insert(all_params.end(), no_decay.begin(), no_decay.end());
+
+  const fs::path ckpt = out_dir / "checkpoint";
+  int64_t step = 0;
+  if (resume && fs::exists(ckpt / "state.json")) step = load_checkpoint(ckpt, w, optimizer);
+
+  std::vector<std::unique_ptr<tasks::Task>> task_list;
+  std::vector<double> mixture;
+  std::vector<std::string> names;
+  for (const auto& [name, weight] : r.tasks) {
+    task_list.push_back(tasks::make_task(name));
+    mixture.push_back(weight);
+    names.push_back(name);
+  }
+
+  TrainResult result;
+  const auto start = Clock::now();
+  double smoothed = 0;
+  int64_t tokens = 0;
+  const int64_t first_step = step;
+  for (; step < r.steps; ++step) {
+    const double lr = r.lr_at(step);
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    TokenBatch batch = make_batch(step_examples(r, task_list, mixture, step), words);
+    at::Tensor logits = model.forward(batch.inputs, batch.mask);  // [batch, pos, d_vocab]
+    at::Tensor nll = -at::log_softmax(logits, -1)
+                          .gather(-1, batch.targets.unsqueeze(-1))
+                          .squeeze(-1);  // [batch, pos]
+    at::Tensor weight = batch.answer_weight + r.lm_loss_weight * batch.mask;
+    at::Tensor loss = (nll * weight).sum() / weight.sum();
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(all_params, r.grad_clip);
+    optimizer.step();
+
+    const double l = loss.item<double>();
+    smoothed = step == first_step ? l : 0.95 * smoothed + 0.05 * l;
+    tokens += batch.mask.sum().item<int64_t>();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    TrainProgress p{step + 1, r.steps, smoothed, lr, tokens / std::max(elapsed, 1e-9), elapsed,
+                    elapsed / double(step + 1 - first_step) * double(r.steps - step - 1)};
+    const bool go_on = progress ? progress(p) : true;
+    if ((r.checkpoint_every > 0 && (step + 1) % r.checkpoint_every == 0) || !go_on)
+      save_checkpoint(ckpt, w, optimizer, step + 1);
+    if (!go_on) {
+      result.cancelled = true;
+      ++step;
+      break;
+    }
+  }
+  result.steps_done = step;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.final_loss = smoothed;
+  if (result.cancelled) return result;
+
+  export_hf_llama(w, out_dir);
+  // Held-out accuracy on seeds the training never used.
+  result.accuracy = evaluate_tasks(model, names, r.eval_examples, r.seed + 1000003, r.max_words);
+  nlohmann::json acc;
+  for (const auto& [name, a] : result.accuracy)
+    acc[name] = {{"accuracy", a.accuracy()}, {"correct", a.correct}, {"total", a.total}};
+  nlohmann::json log = {{"recipe", r.to_json()},      {"steps", result.steps_done},
+                        {"seconds", result.seconds},  {"final_loss", result.final_loss},
+                        {"heldout_accuracy", acc},    {"mechscope_version", MECHSCOPE_VERSION},
+                        {"resumed_from_step", first_step}};
+  std::ofstream(out_dir / "training.json") << log.dump(2) << "\n";
+  return result;
+}
+
+}  // namespace mechscope::training
