@@ -37,21 +37,29 @@ int cmd_generate(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < prompt.size(); ++i) std::cout << (i ? "," : "") << prompt[i];
   }
   std::cout.flush();
-  // Decode the whole continuation each step so multi-byte characters print whole.
-  std::vector<int64_t> generated;
+  // Decode prompt + continuation each step and print what is new, so multi-byte characters
+  // print whole and the first new token keeps its leading space (decoding the continuation
+  // alone would strip it as a sentence start).
+  const std::string prompt_text = tok != nullptr ? tok->decode(prompt, true) : "";
+  std::vector<int64_t> all = prompt;
   std::string printed;
+  auto print_new = [&](bool final) {
+    std::string text = tok->decode(all, true);
+    text = text.compare(0, prompt_text.size(), prompt_text) == 0 ? text.substr(prompt_text.size())
+                                                                  : text;
+    // An unfinished multi-byte character decodes as U+FFFD: wait for the rest.
+    while (!final && text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0)
+      text.resize(text.size() - 3);
+    if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
+      std::cout << text.substr(printed.size());
+      printed = text;
+    }
+  };
   install_interrupt_handler();
   opts.on_token = [&](int64_t t) {
-    generated.push_back(t);
+    all.push_back(t);
     if (tok != nullptr) {
-      std::string text = tok->decode(generated, true);
-      // Only print complete prefixes (a trailing U+FFFD may be an unfinished character).
-      while (text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0)
-        text.resize(text.size() - 3);
-      if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
-        std::cout << text.substr(printed.size());
-        printed = text;
-      }
+      print_new(false);
     } else {
       std::cout << "," << t;
     }
@@ -59,11 +67,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     return !interrupted();
   };
   generate(*model, prompt, opts);
-  if (tok != nullptr) {
-    std::string text = tok->decode(generated, true);
-    if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0)
-      std::cout << text.substr(printed.size());
-  }
+  if (tok != nullptr) print_new(true);
   std::cout << "\n";
   if (interrupted()) {
     std::cerr << "Interrupted.\n";

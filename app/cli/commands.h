@@ -10,5 +10,6 @@ int cmd_generate(const std::vector<std::string>& argv);
 int cmd_cache(const std::vector<std::string>& argv);
 int cmd_train(const std::vector<std::string>& argv);
 int cmd_evaluate(const std::vector<std::string>& argv);
+int cmd_card(const std::vector<std::string>& argv);
 
 }  // namespace mechscope::cli

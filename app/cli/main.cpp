@@ -18,7 +18,8 @@ const char* kUsage =
     "  generate   generate a continuation of a prompt (greedy or sampled)\n"
     "  cache      write logits and activations of a prompt to HDF5\n"
     "  train      train a model on the task suite from a recipe\n"
-    "  evaluate   per-task accuracy of a model on the task suite\n\n"
+    "  evaluate   per-task accuracy of a model on the task suite\n"
+    "  card       measure a trained model and write its MODEL_CARD.md\n\n"
     "Run `mechscope-cli COMMAND --help` for a command's options.\n";
 
 }  // namespace
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   using namespace mechscope::cli;
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
       {"info", cmd_info},   {"generate", cmd_generate}, {"cache", cmd_cache},
-      {"train", cmd_train}, {"evaluate", cmd_evaluate}};
+      {"train", cmd_train}, {"evaluate", cmd_evaluate}, {"card", cmd_card}};
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;

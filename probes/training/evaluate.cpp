@@ -12,7 +12,7 @@
 namespace mechscope::training {
 
 TaskAccuracy evaluate_examples(const Model& model, const std::vector<tasks::Example>& examples,
-                               int64_t batch_size) {
+                               int64_t batch_size, const HookSet* hooks) {
   if (model.tokenizer() == nullptr) throw Error("Evaluating tasks needs the model's tokenizer.");
   c10::InferenceMode guard;
   WordIds words(*model.tokenizer());
@@ -22,7 +22,7 @@ TaskAccuracy evaluate_examples(const Model& model, const std::vector<tasks::Exam
         examples.begin() + start,
         examples.begin() + std::min(examples.size(), start + size_t(batch_size)));
     TokenBatch batch = make_batch(chunk, words);
-    at::Tensor pred = model.forward(batch.inputs, batch.mask).argmax(-1).cpu();  // [batch, pos]
+    at::Tensor pred = model.run(batch.inputs, batch.mask, hooks).logits.argmax(-1).cpu();  // [batch, pos]
     for (size_t b = 0; b < chunk.size(); ++b) {
       const auto& ex = chunk[b];
       const int64_t first = batch.prompt_lengths[b] - 1;  // position predicting answer word 0

@@ -9,6 +9,8 @@
 
 #include "probes/tasks/task.h"
 
+#include "core/model/hooks.h"
+
 namespace mechscope {
 class Model;
 }
@@ -22,8 +24,9 @@ struct TaskAccuracy {
 };
 
 /// Accuracy of `model` on `examples` (batched; `batch_size` examples per forward pass).
+/// `hooks` (optional) are carried by every forward pass, e.g. to ablate heads.
 TaskAccuracy evaluate_examples(const Model& model, const std::vector<tasks::Example>& examples,
-                               int64_t batch_size = 64);
+                               int64_t batch_size = 64, const HookSet* hooks = nullptr);
 
 /// Accuracy on `n` fresh examples of each named task drawn from `seed`.
 std::map<std::string, TaskAccuracy> evaluate_tasks(const Model& model,

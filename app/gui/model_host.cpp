@@ -1,0 +1,256 @@
+#include "app/gui/model_host.h"
+
+#include <ATen/Parallel.h>
+
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "core/model/generate.h"
+#include "core/model/loader.h"
+#include "core/model/model.h"
+#include "core/util/error.h"
+#include "probes/next_token.h"
+
+namespace mechscope {
+namespace {
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+QString dtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat:
+      return QStringLiteral("float32");
+    case at::kHalf:
+      return QStringLiteral("float16");
+    case at::kBFloat16:
+      return QStringLiteral("bfloat16");
+    default:
+      return QString::fromLatin1(c10::toString(t));
+  }
+}
+
+// Drops a trailing U+FFFD: it may be a multi-byte character whose last bytes are still to come.
+std::string completePrefix(std::string text) {
+  while (text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0)
+    text.resize(text.size() - 3);
+  return text;
+}
+
+// The text that `generated` adds after `prompt`. Decoding the continuation alone would lose the
+// leading space of its first token (SentencePiece drops it at the start of a text), so decode
+// prompt + continuation and remove the decoded prompt.
+std::string continuationText(const Tokenizer& tok, const std::vector<int64_t>& prompt,
+                             const std::string& decodedPrompt,
+                             const std::vector<int64_t>& generated) {
+  std::vector<int64_t> all = prompt;
+  all.insert(all.end(), generated.begin(), generated.end());
+  const std::string text = tok.decode(all, true);
+  if (text.compare(0, decodedPrompt.size(), decodedPrompt) == 0)
+    return text.substr(decodedPrompt.size());
+  std::string joined;  // decoding merged across the boundary: fall back to the tokens' texts
+  for (int64_t t : generated) joined += tok.token_text(t);
+  return joined;
+}
+
+struct GenerationResult {
+  QString text;
+  int generated = 0;
+  bool cancelled = false;
+};
+
+}  // namespace
+
+ModelHost::ModelHost(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<ModelSummary>();
+  qRegisterMetaType<QVector<PredictionRow>>();
+}
+
+ModelHost::~ModelHost() {
+  cancel();
+  if (waitForJob_) waitForJob_();
+}
+
+const Tokenizer* ModelHost::tokenizer() const { return model_ ? model_->tokenizer() : nullptr; }
+
+ModelSummary ModelHost::summary() const {
+  ModelSummary s;
+  if (!model_) return s;
+  const ModelConfig& c = model_->config();
+  s.path = qs(model_->source().path);
+  s.format = qs(model_->source().format);
+  s.family = qs(c.family);
+  s.architecture = qs(c.architecture);
+  s.device = qs(model_->device().str());
+  s.dtype = dtypeName(model_->dtype());
+  s.parameters = model_->parameter_count();
+  s.layers = c.n_layers;
+  s.heads = c.n_heads;
+  s.kvHeads = c.n_kv_heads;
+  s.dModel = c.d_model;
+  s.dHead = c.d_head;
+  s.dMlp = c.d_mlp;
+  s.vocab = c.d_vocab;
+  s.context = c.n_ctx;
+  s.hasTokenizer = model_->tokenizer() != nullptr;
+  return s;
+}
+
+QVector<TokenChip> ModelHost::tokenize(const QString& prompt) const {
+  QVector<TokenChip> chips;
+  const Tokenizer* tok = tokenizer();
+  if (tok == nullptr) return chips;
+  try {
+    const Encoding enc = tok->encode(prompt.toStdString(), true);
+    for (size_t i = 0; i < enc.ids.size(); ++i) {
+      TokenChip chip;
+      chip.id = enc.ids[i];
+      chip.text = qs(tok->token_text(enc.ids[i]));
+      chip.special = i < enc.offsets.size() && enc.offsets[i].first == enc.offsets[i].second;
+      chips.push_back(chip);
+    }
+  } catch (const std::exception&) {
+    chips.clear();  // live display only; Run reports the error properly
+  }
+  return chips;
+}
+
+std::vector<int64_t> ModelHost::encodePrompt(const QString& prompt) const {
+  if (!model_) throw Error("No model is open: open one with File → Open model folder….");
+  if (tokenizer() == nullptr)
+    throw Error("The model at " + model_->source().path +
+                " has no tokenizer: reopen it with its tokenizer file.");
+  std::vector<int64_t> ids = tokenizer()->encode(prompt.toStdString(), true).ids;
+  if (ids.empty()) throw Error("The prompt encodes to no tokens: type some text first.");
+  return ids;
+}
+
+template <typename T>
+void ModelHost::runJob(const QString& title, std::function<T()> work, std::function<void(T)> done) {
+  auto* watcher = new QFutureWatcher<Outcome<T>>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, title, done] {
+    Outcome<T> out = watcher->result();
+    watcher->deleteLater();
+    waitForJob_ = nullptr;
+    generating_ = false;
+    setBusy(false);  // before `done`, so that its listeners may start the next job
+    if (out.value)
+      done(std::move(*out.value));
+    else
+      emit failed(title, out.error);
+  });
+  QFuture<Outcome<T>> future = QtConcurrent::run([work]() -> Outcome<T> {
+    Outcome<T> out;
+    try {
+      at::init_num_threads();  // pool threads take the intra-op thread count set at startup
+      out.value = work();
+    } catch (const std::exception& e) {
+      out.error = QString::fromUtf8(e.what());
+    } catch (...) {
+      out.error = QObject::tr("An unknown error occurred.");
+    }
+    return out;
+  });
+  waitForJob_ = [future]() mutable { future.waitForFinished(); };
+  watcher->setFuture(future);
+}
+
+bool ModelHost::startJob() {
+  if (busy_) return false;
+  setBusy(true);
+  return true;
+}
+
+void ModelHost::setBusy(bool busy) {
+  if (busy_ == busy) return;
+  busy_ = busy;
+  emit busyChanged(busy);
+}
+
+void ModelHost::openModel(const QString& path, const QString& tokenizerPath) {
+  if (!startJob()) return;
+  emit loadStarted(path);
+  LoadOptions options;
+  if (!tokenizerPath.isEmpty()) options.tokenizer = tokenizerPath.toStdString();
+  const std::string file = path.toStdString();
+  runJob<std::shared_ptr<Model>>(
+      tr("Could not open the model"),
+      [file, options] { return std::shared_ptr<Model>(load_model(file, options)); },
+      [this](std::shared_ptr<Model> m) {
+        model_ = std::move(m);
+        emit modelLoaded(summary());
+      });
+}
+
+void ModelHost::predict(const QString& prompt, int k) {
+  if (busy_) return;
+  std::vector<int64_t> ids;
+  try {
+    ids = encodePrompt(prompt);
+  } catch (const std::exception& e) {
+    emit failed(tr("Cannot run"), QString::fromUtf8(e.what()));
+    return;
+  }
+  startJob();
+  std::shared_ptr<const Model> model = model_;
+  runJob<QVector<PredictionRow>>(
+      tr("The forward pass failed"),
+      [model, ids, k] {
+        QVector<PredictionRow> rows;
+        for (const Prediction& p : top_predictions(*model, ids, k))
+          rows.push_back({qs(p.text), p.token, p.probability, p.logit});
+        return rows;
+      },
+      [this](QVector<PredictionRow> rows) { emit predictionsReady(rows); });
+}
+
+void ModelHost::generate(const QString& prompt, int maxNewTokens) {
+  if (busy_) return;
+  std::vector<int64_t> ids;
+  try {
+    ids = encodePrompt(prompt);
+  } catch (const std::exception& e) {
+    emit failed(tr("Cannot generate"), QString::fromUtf8(e.what()));
+    return;
+  }
+  generating_ = true;  // before startJob(), so busyChanged listeners see it
+  startJob();
+  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  emit generationStarted(maxNewTokens);
+  std::shared_ptr<const Model> model = model_;
+  auto cancelFlag = cancel_;
+  runJob<GenerationResult>(
+      tr("Generation failed"),
+      [this, model, ids, maxNewTokens, cancelFlag] {
+        const Tokenizer* tok = model->tokenizer();
+        const std::string decodedPrompt = tok->decode(ids, true);
+        std::vector<int64_t> generated;
+        GenerateOptions options;
+        options.max_new_tokens = maxNewTokens;  // greedy: temperature 0
+        options.on_token = [&](int64_t token) {
+          generated.push_back(token);
+          const QString text =
+              qs(completePrefix(continuationText(*tok, ids, decodedPrompt, generated)));
+          const int count = int(generated.size());
+          // Runs on the GUI thread, and only while this host is alive.
+          QMetaObject::invokeMethod(
+              this,
+              [this, text, count, maxNewTokens] {
+                emit generationProgress(text, count, maxNewTokens);
+              },
+              Qt::QueuedConnection);
+          return !cancelFlag->load();
+        };
+        mechscope::generate(*model, ids, options);
+        GenerationResult r;
+        r.text = qs(continuationText(*tok, ids, decodedPrompt, generated));
+        r.generated = int(generated.size());
+        r.cancelled = cancelFlag->load();
+        return r;
+      },
+      [this](GenerationResult r) { emit generationFinished(r.text, r.generated, r.cancelled); });
+}
+
+void ModelHost::cancel() {
+  if (cancel_) cancel_->store(true);
+}
+
+}  // namespace mechscope

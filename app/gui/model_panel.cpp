@@ -1,0 +1,126 @@
+#include "app/gui/model_panel.h"
+
+#include <QAction>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QListWidget>
+#include <QLocale>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "app/gui/model_host.h"
+
+namespace mechscope {
+namespace {
+
+// Summary rows: field key and label.
+const std::pair<const char*, const char*> kFields[] = {
+    {"family", "Family"},         {"architecture", "Architecture"},
+    {"parameters", "Parameters"}, {"layers", "Layers"},
+    {"heads", "Heads (kv)"},      {"d_model", "d_model"},
+    {"d_head", "d_head"},         {"d_mlp", "d_mlp"},
+    {"vocab", "Vocabulary"},      {"context", "Context"},
+    {"device", "Device"},         {"tokenizer", "Tokenizer"},
+};
+
+QToolButton* actionButton(QAction* action, QWidget* parent) {
+  auto* b = new QToolButton(parent);
+  b->setDefaultAction(action);
+  b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+  return b;
+}
+
+}  // namespace
+
+ModelPanel::ModelPanel(QAction* openFolder, QAction* openFile, QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(actionButton(openFolder, this));
+  layout->addWidget(actionButton(openFile, this));
+
+  auto* summaryBox = new QGroupBox(tr("Summary"), this);
+  auto* summaryLayout = new QVBoxLayout(summaryBox);
+  status_ = new QLabel(tr("No model open."), summaryBox);
+  status_->setObjectName("modelStatus");
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  summaryLayout->addWidget(status_);
+  form_ = new QFormLayout();
+  for (const auto& [key, label] : kFields) {
+    auto* value = new QLabel(QStringLiteral("—"), summaryBox);
+    value->setObjectName(QStringLiteral("field_") + key);
+    value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form_->addRow(tr(label), value);
+  }
+  summaryLayout->addLayout(form_);
+  layout->addWidget(summaryBox);
+
+  auto* recentBox = new QGroupBox(tr("Recent models"), this);
+  auto* recentLayout = new QVBoxLayout(recentBox);
+  recent_ = new QListWidget(recentBox);
+  recent_->setObjectName("recentModels");
+  recentLayout->addWidget(recent_);
+  layout->addWidget(recentBox, 1);
+  connect(recent_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
+    const int i = recent_->row(item);
+    if (i >= 0 && i < recentModels_.size())
+      emit recentActivated(recentModels_[i].path, recentModels_[i].tokenizer);
+  });
+}
+
+void ModelPanel::setRecent(const QVector<RecentModel>& recent) {
+  recentModels_ = recent;
+  recent_->clear();
+  for (const RecentModel& r : recent) {
+    auto* item = new QListWidgetItem(QFileInfo(r.path).fileName(), recent_);
+    item->setToolTip(r.tokenizer.isEmpty() ? r.path : r.path + tr("\ntokenizer: ") + r.tokenizer);
+  }
+}
+
+QString ModelPanel::fieldText(const QString& field) const {
+  auto* label = findChild<QLabel*>(QStringLiteral("field_") + field);
+  return label ? label->text() : QString();
+}
+
+QString ModelPanel::formatParameters(qint64 n) {
+  const QString exact = QLocale(QLocale::English).toString(n);
+  if (n >= 1'000'000'000) return QString::number(n / 1e9, 'f', 2) + " B (" + exact + ")";
+  if (n >= 1'000'000) return QString::number(n / 1e6, 'f', 1) + " M (" + exact + ")";
+  if (n >= 1'000) return QString::number(n / 1e3, 'f', 1) + " K (" + exact + ")";
+  return exact;
+}
+
+void ModelPanel::setField(const QString& field, const QString& text) {
+  if (auto* label = findChild<QLabel*>(QStringLiteral("field_") + field)) label->setText(text);
+}
+
+void ModelPanel::onLoadStarted(const QString& path) {
+  status_->setText(tr("Loading %1 …").arg(path));
+}
+
+void ModelPanel::onLoadFailed() {
+  status_->setText(tr("Loading failed; the previous model (if any) stays open."));
+}
+
+void ModelPanel::onModelLoaded(const ModelSummary& s) {
+  status_->setText(
+      QStringLiteral("<b>%1</b><br><small>%2 (%3)</small>")
+          .arg(QFileInfo(s.path).fileName().toHtmlEscaped(), s.path.toHtmlEscaped(), s.format));
+  status_->setToolTip(s.path);
+  setField("family", s.family);
+  setField("architecture", s.architecture);
+  setField("parameters", formatParameters(s.parameters));
+  setField("layers", QString::number(s.layers));
+  setField("heads", QStringLiteral("%1 (%2)").arg(s.heads).arg(s.kvHeads));
+  setField("d_model", QString::number(s.dModel));
+  setField("d_head", QString::number(s.dHead));
+  setField("d_mlp", QString::number(s.dMlp));
+  setField("vocab", QString::number(s.vocab));
+  setField("context", QString::number(s.context));
+  setField("device", s.device + QStringLiteral(", ") + s.dtype);
+  setField("tokenizer", s.hasTokenizer ? tr("yes") : tr("none"));
+}
+
+}  // namespace mechscope

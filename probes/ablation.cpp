@@ -1,0 +1,31 @@
+#include "probes/ablation.h"
+
+#include <ATen/ATen.h>
+
+#include <map>
+#include <memory>
+
+namespace mechscope {
+
+void add_head_ablation(HookSet& hooks, const std::vector<std::pair<int64_t, int64_t>>& heads,
+                       AblationKind kind) {
+  auto by_layer = std::make_shared<std::map<int64_t, std::vector<int64_t>>>();
+  for (const auto& [l, h] : heads) (*by_layer)[l].push_back(h);
+  for (const auto& [layer, hs] : *by_layer) {
+    const std::vector<int64_t> list = hs;
+    hooks.add("blocks." + std::to_string(layer) + ".attn.hook_z", [list, kind](HookCall& call) {
+      at::Tensor z = call.value.clone();  // [batch, pos, head, d_head]
+      for (int64_t h : list) {
+        at::Tensor slice = z.select(2, h);
+        if (kind == AblationKind::Zero) {
+          slice.zero_();
+        } else {
+          slice.copy_(slice.mean(at::IntArrayRef{0, 1}, true).expand_as(slice));
+        }
+      }
+      call.value = z;
+    });
+  }
+}
+
+}  // namespace mechscope

@@ -1,0 +1,18 @@
+#pragma once
+/// Head ablation as hooks: a head's output (its slice of hook_z) is replaced by zeros, or by its
+/// mean over batch and positions, in every forward pass that carries the hooks.
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/model/hooks.h"
+
+namespace mechscope {
+
+enum class AblationKind { Zero, Mean };
+
+/// Adds to `hooks` the ablation of `heads` ((layer, head) pairs).
+void add_head_ablation(HookSet& hooks, const std::vector<std::pair<int64_t, int64_t>>& heads,
+                       AblationKind kind = AblationKind::Mean);
+
+}  // namespace mechscope

@@ -1,0 +1,31 @@
+#pragma once
+/// Attention-pattern head scores on repeated random token sequences [BOS, s, s] (Olsson et al.;
+/// TransformerLens's induction-score recipe): for every layer and head,
+///   induction       = mean attention from a second-copy token to the token after its first copy,
+///   previous_token  = mean attention to the previous position,
+///   duplicate_token = mean attention from a second-copy token to its first copy.
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace mechscope {
+
+class Model;
+
+struct HeadScores {
+  at::Tensor induction;        // [n_layers, n_heads]
+  at::Tensor previous_token;   // [n_layers, n_heads]
+  at::Tensor duplicate_token;  // [n_layers, n_heads]
+};
+
+/// Scores on `batch` sequences of `half` random tokens drawn from [min_token, d_vocab), each
+/// repeated once, after a BOS token when the model has one.
+HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
+                                         uint64_t seed, int64_t min_token = 0);
+
+/// The (layer, head) pairs of `scores` [n_layers, n_heads], best first.
+std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores);
+
+}  // namespace mechscope
