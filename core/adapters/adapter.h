@@ -11,7 +11,13 @@
 
 #include "core/model/config.h"
 
+#include <filesystem>
+#include <memory>
+
 namespace mechscope {
+
+class Model;
+struct LoadOptions;
 
 /// How a stored tensor becomes canonical tensors.
 enum class Transform {
@@ -49,6 +55,10 @@ struct Adapter {
   std::function<ModelConfig(const nlohmann::json& config, const std::string& source)> read_config;
   /// Declares every tensor the family's checkpoints hold.
   std::function<void(const ModelConfig& cfg, TensorRules& rules)> tensors;
+  /// Composite checkpoints (LLaVA) load themselves; when set, the generic path is not used.
+  std::function<std::unique_ptr<Model>(const std::filesystem::path& dir,
+                                       const nlohmann::json& config, const LoadOptions& options)>
+      load;
 };
 
 /// The adapter for an `architectures` string, or nullptr.

@@ -9,6 +9,7 @@ Adapter gpt_neox_adapter();
 Adapter llama_adapter();
 Adapter mistral_adapter();
 Adapter qwen2_adapter();
+Adapter llava_adapter();
 
 /// The config fields Llama, Mistral and Qwen2 share (RMSNorm, SwiGLU, full rotary, GQA).
 ModelConfig read_llama_like_config(const ConfigFields& f);

@@ -6,7 +6,8 @@ namespace {
 
 const std::vector<Adapter>& registry() {
   static const std::vector<Adapter> adapters = {
-      gpt2_adapter(), gpt_neox_adapter(), llama_adapter(), mistral_adapter(), qwen2_adapter(),
+      gpt2_adapter(),    gpt_neox_adapter(), llama_adapter(),
+      mistral_adapter(), qwen2_adapter(),    llava_adapter(),
   };
   return adapters;
 }

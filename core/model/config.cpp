@@ -14,6 +14,7 @@ const char* to_string(Activation a) {
     case Activation::GeluTanh: return "gelu_tanh";
     case Activation::Relu: return "relu";
     case Activation::Silu: return "silu";
+    case Activation::QuickGelu: return "quick_gelu";
   }
   return "?";
 }
@@ -27,6 +28,7 @@ Activation activation_from_hf(const std::string& name, const std::string& source
     return Activation::GeluTanh;
   if (name == "relu") return Activation::Relu;
   if (name == "silu" || name == "swish") return Activation::Silu;
+  if (name == "quick_gelu") return Activation::QuickGelu;
   throw Error("Unsupported activation '" + name + "' in " + source +
               " (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu).");
 }
@@ -44,7 +46,7 @@ void ModelConfig::validate(const std::string& source) const {
   positive(n_kv_heads, "n_kv_heads");
   positive(d_head, "d_head");
   positive(d_mlp, "d_mlp");
-  positive(d_vocab, "d_vocab");
+  if (d_vocab < 0) fail("d_vocab must not be negative");
   positive(n_ctx, "n_ctx");
   const int64_t kAbsurd = int64_t(1) << 24;
   if (d_model > kAbsurd || d_mlp > kAbsurd || d_vocab > (int64_t(1) << 26) || n_layers > 4096 ||
@@ -86,6 +88,8 @@ nlohmann::json ModelConfig::to_json() const {
       {"mlp_bias", mlp_bias},
       {"tied_embeddings", tied_embeddings},
   };
+  if (!causal) j["causal"] = false;
+  if (embed_norm) j["embed_norm"] = true;
   if (positional == Positional::Rotary) {
     j["rotary_dim"] = rotary_dim;
     j["rotary_base"] = rotary_base;

@@ -10,7 +10,7 @@
 namespace mechscope {
 
 enum class NormKind { LayerNorm, RMSNorm };
-enum class Activation { Gelu, GeluTanh, Relu, Silu };
+enum class Activation { Gelu, GeluTanh, Relu, Silu, QuickGelu };
 enum class Positional { Learned, Rotary };
 
 /// RoPE frequency scaling as in HF `rope_scaling` ("linear" and "llama3").
@@ -49,11 +49,16 @@ struct ModelConfig {
   bool unembed_bias = false;
   bool tied_embeddings = false;
   std::optional<int64_t> sliding_window;  // keys older than this many positions are masked
+  bool causal = true;       // false for encoders (a vision tower attends everywhere)
+  bool embed_norm = false;  // a LayerNorm on the embeddings before block 0 (CLIP's pre_layrnorm)
 
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
 
   int64_t n_groups() const { return n_heads / n_kv_heads; }
+  /// An encoder (d_vocab == 0) reads embeddings and returns its residual stream: it has no token
+  /// embedding, final norm or unembedding.
+  bool is_encoder() const { return d_vocab == 0; }
 
   /// Checks consistency; throws mechscope::Error naming `source` (the config file).
   void validate(const std::string& source) const;

@@ -46,6 +46,7 @@ const char* suffix(HookKind k) {
     case HookKind::ResidPost: return "hook_resid_post";
     case HookKind::LnFinalScale: return "ln_final.hook_scale";
     case HookKind::LnFinalNormalized: return "ln_final.hook_normalized";
+    case HookKind::ImageFeatures: return "hook_image_features";
     case HookKind::Count: break;
   }
   return "";
@@ -53,10 +54,11 @@ const char* suffix(HookKind k) {
 
 }  // namespace
 
-HookPoints::HookPoints(const ModelConfig& cfg) {
+HookPoints::HookPoints(const ModelConfig& cfg, const std::string& prefix) {
   names_.assign(kPerModel + cfg.n_layers * kPerLayer, std::string());
   auto put = [&](HookKind k, int layer) {
-    std::string n = layer < 0 ? suffix(k) : "blocks." + std::to_string(layer) + "." + suffix(k);
+    std::string n = prefix + (layer < 0 ? std::string(suffix(k))
+                                        : "blocks." + std::to_string(layer) + "." + suffix(k));
     names_[index(k, layer)] = n;
     ordered_.push_back(n);
   };
@@ -74,8 +76,20 @@ HookPoints::HookPoints(const ModelConfig& cfg) {
       put(kind, l);
     }
   }
+  if (cfg.is_encoder()) return;
   put(HookKind::LnFinalScale, -1);
   put(HookKind::LnFinalNormalized, -1);
+}
+
+bool call_hooks(const HookSet& hooks, const std::string& name, int layer, HookKind kind,
+                at::Tensor& value) {
+  for (const auto& s : hooks.subscriptions()) {
+    if (s.filter ? !s.filter(name) : s.name != name) continue;
+    HookCall call{name, layer, kind, value};
+    s.fn(call);
+    if (call.stop) return true;
+  }
+  return false;
 }
 
 NameFilter names_matching(const std::string& regex) {

@@ -38,6 +38,7 @@ enum class HookKind : int {
   ResidPost,          // blocks.L.hook_resid_post          [batch, pos, d_model]
   LnFinalScale,       // ln_final.hook_scale               [batch, pos, 1]
   LnFinalNormalized,  // ln_final.hook_normalized          [batch, pos, d_model]
+  ImageFeatures,      // hook_image_features              [batch, image tokens, d_model] (VLMs)
   Count
 };
 
@@ -76,7 +77,7 @@ class HookSet {
 /// The hook points a model has, in forward order, with an O(1) index for the forward pass.
 class HookPoints {
  public:
-  explicit HookPoints(const ModelConfig& cfg);
+  explicit HookPoints(const ModelConfig& cfg, const std::string& prefix = "");
   static int index(HookKind kind, int layer) {
     return layer < 0 ? static_cast<int>(kind) : kPerModel + layer * kPerLayer + static_cast<int>(kind);
   }
@@ -92,6 +93,11 @@ class HookPoints {
   std::vector<std::string> names_;
   std::vector<std::string> ordered_;
 };
+
+/// Calls the subscribers of one point outside a model's own table (e.g. the image features of
+/// a vision-language model); returns true when one of them asked to stop.
+bool call_hooks(const HookSet& hooks, const std::string& name, int layer, HookKind kind,
+                at::Tensor& value);
 
 /// A filter accepting names that match an ECMAScript regular expression (whole-name search).
 NameFilter names_matching(const std::string& regex);

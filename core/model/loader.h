@@ -25,6 +25,12 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadO
 std::unique_ptr<Model> load_hf_folder(const std::filesystem::path& dir, const LoadOptions& options);
 std::unique_ptr<Model> load_llama2c(const std::filesystem::path& file, const LoadOptions& options);
 
+/// The tokenizer for a model folder: `options.tokenizer` when given, else the folder's
+/// tokenizer.json (+ tokenizer_config.json), else none.
+std::shared_ptr<const Tokenizer> load_folder_tokenizer(const std::filesystem::path& dir,
+                                                       const LoadOptions& options,
+                                                       int64_t vocab_size);
+
 /// Parses "cpu", "cuda", "cuda:1"; throws when CUDA is requested but not available.
 at::Device parse_device(const std::string& name);
 

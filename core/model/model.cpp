@@ -2,29 +2,92 @@
 
 #include <ATen/ATen.h>
 
+#include "core/model/vision.h"
 #include "core/util/error.h"
 
 namespace mechscope {
 
 Model::Model(ModelConfig cfg, Weights weights, std::shared_ptr<const Tokenizer> tokenizer,
-             ModelSource source)
+             ModelSource source, const std::string& hook_prefix)
     : cfg_(std::move(cfg)),
       weights_(std::move(weights)),
       tokenizer_(std::move(tokenizer)),
       source_(std::move(source)),
-      points_(cfg_) {}
+      points_(cfg_, hook_prefix) {}
 
 void Model::to(at::Device device, at::ScalarType dtype) {
   weights_.to(at::TensorOptions().device(device).dtype(dtype));
+  if (vision_) vision_->to(at::TensorOptions().device(device).dtype(dtype));
+}
+
+std::vector<std::string> Model::hook_names() const {
+  std::vector<std::string> names = vision_ ? vision_->hook_names() : std::vector<std::string>();
+  names.insert(names.end(), points_.ordered().begin(), points_.ordered().end());
+  return names;
+}
+
+void Model::set_vision(std::shared_ptr<VisionEncoder> vision, int64_t image_token_id) {
+  vision_ = std::move(vision);
+  image_token_id_ = image_token_id;
+}
+
+ForwardOutput Model::run_multimodal(const at::Tensor& tokens, const at::Tensor& pixel_values,
+                                    const at::Tensor& attention_mask, const HookSet* hooks) const {
+  if (!vision_) throw Error("This model has no vision tower; it cannot read images.");
+  if (tokens.dim() != 2 || pixel_values.dim() != 4 || pixel_values.size(0) != tokens.size(0))
+    throw Error("Give one image per prompt: tokens [batch, pos] and pixel values [batch, 3, S, S].");
+  const int64_t n = vision_->tokens_per_image();
+  at::Tensor is_image = tokens.to(at::kCPU) == *image_token_id_;  // [batch, pos]
+  for (int64_t b = 0; b < tokens.size(0); ++b) {
+    const int64_t found = is_image[b].sum().item<int64_t>();
+    if (found != n)
+      throw Error("Prompt " + std::to_string(b) + " has " + std::to_string(found) +
+                  " image tokens but the image gives " + std::to_string(n) +
+                  " features (expand the image token first).");
+  }
+  at::Tensor features = vision_->features(pixel_values, hooks);  // [batch, n, d_model]
+  if (!features.defined()) return ForwardOutput{{}, {}, true};
+  at::Tensor ids = tokens.to(at::kLong).to(device());
+  const int64_t B = ids.size(0), T = ids.size(1);
+  at::Tensor embeds = weights_.embed.index_select(0, ids.reshape(-1)).view({B, T, cfg_.d_model});
+  // The image tokens' embeddings are replaced by the features, in order (HF masked_scatter).
+  at::Tensor mask = is_image.to(device()).unsqueeze(-1).expand_as(embeds);
+  embeds = embeds.masked_scatter(mask, features.to(embeds.scalar_type()));
+  return run_embeds(embeds, attention_mask, hooks);
+}
+
+std::vector<int64_t> Model::expand_image_tokens(const std::vector<int64_t>& ids) const {
+  if (!vision_) return ids;
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    out.push_back(ids[i]);
+    const bool already = i + 1 < ids.size() && ids[i + 1] == *image_token_id_;
+    const bool expanded_before = i > 0 && ids[i - 1] == *image_token_id_;
+    if (ids[i] == *image_token_id_ && !already && !expanded_before)
+      out.insert(out.end(), vision_->tokens_per_image() - 1, *image_token_id_);
+  }
+  return out;
+}
+
+std::vector<PositionKind> Model::position_kinds(const std::vector<int64_t>& ids) const {
+  std::vector<PositionKind> kinds;
+  for (size_t i = 0; i < ids.size(); ++i)
+    kinds.push_back(i + 1 == ids.size()                          ? PositionKind::Last
+                    : image_token_id_ && ids[i] == *image_token_id_ ? PositionKind::Image
+                                                                    : PositionKind::Text);
+  return kinds;
 }
 
 ActivationCache Model::run_with_cache(const at::Tensor& tokens, const at::Tensor& attention_mask,
-                                      const NameFilter& keep, at::Tensor* logits) const {
+                                      const NameFilter& keep, at::Tensor* logits,
+                                      const at::Tensor& pixel_values) const {
   ActivationCache cache;
   HookSet hooks;
   NameFilter filter = keep ? keep : [](const std::string&) { return true; };
   hooks.add(filter, [&cache](HookCall& call) { cache[call.name] = call.value; });
-  ForwardOutput out = run(tokens, attention_mask, &hooks);
+  ForwardOutput out = pixel_values.defined()
+                          ? run_multimodal(tokens, pixel_values, attention_mask, &hooks)
+                          : run(tokens, attention_mask, &hooks);
   if (logits != nullptr) *logits = out.logits;
   return cache;
 }

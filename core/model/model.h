@@ -15,11 +15,17 @@
 
 namespace mechscope {
 
+class VisionEncoder;
+
+/// What a sequence position holds (cross-modal probes group positions by it).
+enum class PositionKind : int8_t { Text, Image, Last };
+
 /// Activations by hook name, batch dimension kept.
 using ActivationCache = std::map<std::string, at::Tensor>;
 
 struct ForwardOutput {
-  at::Tensor logits;  // [batch, pos, d_vocab]; undefined when a hook stopped the run
+  at::Tensor logits;  // [batch, pos, d_vocab]; undefined when a hook stopped the run or encoders
+  at::Tensor resid;   // [batch, pos, d_model] the residual stream after the last block
   bool stopped = false;
 };
 
@@ -31,8 +37,9 @@ struct ModelSource {
 
 class Model {
  public:
+  /// `hook_prefix` prefixes every hook name (e.g. "vision." for a vision tower).
   Model(ModelConfig cfg, Weights weights, std::shared_ptr<const Tokenizer> tokenizer,
-        ModelSource source);
+        ModelSource source, const std::string& hook_prefix = "");
 
   const ModelConfig& config() const { return cfg_; }
   const ModelSource& source() const { return source_; }
@@ -45,13 +52,14 @@ class Model {
     return weights_.tl(tl_name, expand_kv);
   }
   const HookPoints& hook_points() const { return points_; }
-  const std::vector<std::string>& hook_names() const { return points_.ordered(); }
+  /// Every hook point, in forward order (the vision tower's first for vision-language models).
+  std::vector<std::string> hook_names() const;
   int64_t parameter_count() const { return weights_.parameter_count(); }
 
   /// Moves weights to a device / dtype (f32 default; f16/bf16 intended for CUDA).
   void to(at::Device device, at::ScalarType dtype = at::kFloat);
-  at::Device device() const { return weights_.embed.device(); }
-  at::ScalarType dtype() const { return weights_.embed.scalar_type(); }
+  at::Device device() const { return weights_.layers.at(0).qkv_w.device(); }
+  at::ScalarType dtype() const { return weights_.layers.at(0).qkv_w.scalar_type(); }
 
   /// The hooked forward pass. `tokens` [batch, pos] int64; `attention_mask` [batch, pos] (1 =
   /// real token; optional; with padding each prompt gets exactly the result it gets alone).
@@ -68,8 +76,25 @@ class Model {
   }
   /// Runs and keeps the activations whose names pass `keep` (all when null). Writes the logits
   /// to `logits` when given. Only requested points are kept.
+  /// `pixel_values` (vision-language models) as for run_multimodal.
   ActivationCache run_with_cache(const at::Tensor& tokens, const at::Tensor& attention_mask,
-                                 const NameFilter& keep, at::Tensor* logits = nullptr) const;
+                                 const NameFilter& keep, at::Tensor* logits = nullptr,
+                                 const at::Tensor& pixel_values = {}) const;
+
+  // Vision-language models (LLaVA layout).
+  void set_vision(std::shared_ptr<VisionEncoder> vision, int64_t image_token_id);
+  const VisionEncoder* vision() const { return vision_.get(); }
+  std::optional<int64_t> image_token_id() const { return image_token_id_; }
+  /// The forward pass with images: `tokens` hold tokens_per_image image tokens per image (see
+  /// expand_image_tokens), whose embeddings are replaced by the image features of
+  /// `pixel_values` [batch, 3, S, S] (one image per prompt), in order.
+  ForwardOutput run_multimodal(const at::Tensor& tokens, const at::Tensor& pixel_values,
+                               const at::Tensor& attention_mask = {},
+                               const HookSet* hooks = nullptr) const;
+  /// Each single image token in `ids` becomes tokens_per_image copies (what HF processors do).
+  std::vector<int64_t> expand_image_tokens(const std::vector<int64_t>& ids) const;
+  /// Image patch, text token, or the last position, for each position of `ids`.
+  std::vector<PositionKind> position_kinds(const std::vector<int64_t>& ids) const;
 
   /// Encodes prompts with the model's tokenizer (adding BOS as the tokenizer says) into a
   /// right-padded [batch, pos] tensor and its attention mask.
@@ -88,6 +113,8 @@ class Model {
   std::shared_ptr<const Tokenizer> tokenizer_;
   ModelSource source_;
   HookPoints points_;
+  std::shared_ptr<VisionEncoder> vision_;
+  std::optional<int64_t> image_token_id_;
 };
 
 }  // namespace mechscope

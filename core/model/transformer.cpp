@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "core/model/activation.h"
 #include "core/model/model.h"
 #include "core/model/rotary.h"
 #include "core/util/error.h"
@@ -11,16 +12,6 @@ namespace mechscope {
 namespace {
 
 struct StopForward {};
-
-at::Tensor activate(Activation a, const at::Tensor& x) {
-  switch (a) {
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-    case Activation::Relu: return at::relu(x);
-    case Activation::Silu: return at::silu(x);
-  }
-  return x;
-}
 
 }  // namespace
 
@@ -55,6 +46,7 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
     throw Error("Tokens must be a [batch, pos] tensor, got " + std::to_string(tokens_in.dim()) +
                 " dimensions.");
   if (tokens_in.numel() == 0) throw Error("Cannot run the model on an empty prompt.");
+  if (cfg_.is_encoder()) throw Error("This model is an encoder: it reads embeddings, not tokens.");
   at::Tensor tokens = tokens_in.to(at::kLong);
   {
     const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
@@ -106,7 +98,8 @@ ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask
     positions = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev)).expand({B, T});
   }
   at::Tensor qi = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev));
-  at::Tensor allowed = qi.unsqueeze(1) >= qi.unsqueeze(0);  // [q, k] causal
+  at::Tensor allowed = cfg_.causal ? qi.unsqueeze(1) >= qi.unsqueeze(0)  // [q, k]
+                                   : at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(dev));
   if (cfg_.sliding_window)
     allowed = allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window);
   allowed = allowed.view({1, 1, T, T});
@@ -126,7 +119,11 @@ ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask
       run.hook(HookKind::PosEmbed, -1, pos_embed);
       x = embed + pos_embed;
     }
+    if (cfg_.embed_norm)
+      x = at::layer_norm(x, {cfg_.d_model}, weights_.ln_pre_w, weights_.ln_pre_b, cfg_.norm_eps);
     for (int l = 0; l < cfg_.n_layers; ++l) x = block(run, l, x);
+    out.resid = x;
+    if (cfg_.is_encoder()) return out;
     at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
                          HookKind::LnFinalNormalized, -1);  // [batch, pos, d_model]
     out.logits = at::linear(xf, weights_.unembed_w, weights_.unembed_b);  // [batch, pos, d_vocab]

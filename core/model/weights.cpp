@@ -57,7 +57,12 @@ Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
   const int64_t D = cfg.d_model, H = cfg.n_heads, KV = cfg.n_kv_heads, dh = cfg.d_head,
                 M = cfg.d_mlp, V = cfg.d_vocab;
   const bool ln = cfg.norm == NormKind::LayerNorm;
-  w.embed = take("embed.weight", {V, D}, true);
+  const bool lm = !cfg.is_encoder();
+  w.embed = take("embed.weight", {V, D}, lm);
+  if (cfg.embed_norm) {
+    w.ln_pre_w = take("ln_pre.weight", {D}, true);
+    w.ln_pre_b = take("ln_pre.bias", {D}, ln);
+  }
   if (cfg.positional == Positional::Learned) w.pos_embed = take("pos_embed.weight", {cfg.n_ctx, D}, true);
   for (int64_t l = 0; l < cfg.n_layers; ++l) {
     const std::string p = "blocks." + std::to_string(l) + ".";
@@ -82,6 +87,7 @@ Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
     L.out_b = take(p + "mlp.out.bias", {D}, cfg.mlp_bias);
     w.layers.push_back(std::move(L));
   }
+  if (!lm) return w;
   w.lnf_w = take("ln_final.weight", {D}, true);
   w.lnf_b = take("ln_final.bias", {D}, ln);
   if (cfg.tied_embeddings) {
@@ -98,12 +104,14 @@ at::Tensor Weights::tl(const std::string& name, bool expand_kv) const {
   auto or_zeros = [](const at::Tensor& t, at::IntArrayRef shape, const at::TensorOptions& o) {
     return t.defined() ? t : at::zeros(shape, o);
   };
-  auto opts = embed.options();
-  if (name == "embed.W_E") return embed;
+  auto opts = layers.empty() ? at::TensorOptions() : layers[0].ln1_w.options();
+  if (name == "embed.W_E" && embed.defined()) return embed;
   if (name == "pos_embed.W_pos" && pos_embed.defined()) return pos_embed;
-  if (name == "unembed.W_U") return unembed_w.t();
-  if (name == "unembed.b_U") return or_zeros(unembed_b, {cfg_.d_vocab}, opts);
-  if (name == "ln_final.w") return lnf_w;
+  if (name == "unembed.W_U" && unembed_w.defined()) return unembed_w.t();
+  if (name == "unembed.b_U" && unembed_w.defined()) return or_zeros(unembed_b, {cfg_.d_vocab}, opts);
+  if (name == "ln_final.w" && lnf_w.defined()) return lnf_w;
+  if (name == "ln_pre.w" && ln_pre_w.defined()) return ln_pre_w;
+  if (name == "ln_pre.b" && ln_pre_b.defined()) return ln_pre_b;
   if (name == "ln_final.b" && lnf_b.defined()) return lnf_b;
   int layer = -1;
   char rest[64] = {0};
@@ -144,9 +152,12 @@ at::Tensor Weights::tl(const std::string& name, bool expand_kv) const {
 }
 
 std::vector<std::string> Weights::tl_names() const {
-  std::vector<std::string> names = {"embed.W_E"};
+  std::vector<std::string> names;
+  if (embed.defined()) names.push_back("embed.W_E");
   if (pos_embed.defined()) names.push_back("pos_embed.W_pos");
   const bool ln = cfg_.norm == NormKind::LayerNorm;
+  if (ln_pre_w.defined()) names.push_back("ln_pre.w");
+  if (ln_pre_b.defined()) names.push_back("ln_pre.b");
   for (int64_t l = 0; l < cfg_.n_layers; ++l) {
     const std::string p = "blocks." + std::to_string(l) + ".";
     names.push_back(p + "ln1.w");
@@ -159,6 +170,7 @@ std::vector<std::string> Weights::tl_names() const {
     if (cfg_.gated_mlp) names.push_back(p + "mlp.W_gate");
     for (const char* n : {"W_out", "b_in", "b_out"}) names.push_back(p + "mlp." + n);
   }
+  if (cfg_.is_encoder()) return names;
   names.push_back("ln_final.w");
   if (ln) names.push_back("ln_final.b");
   names.push_back("unembed.W_U");
@@ -173,6 +185,8 @@ std::vector<std::pair<std::string, at::Tensor*>> Weights::named_tensors() {
   };
   add("embed", embed);
   add("pos_embed", pos_embed);
+  add("ln_pre_w", ln_pre_w);
+  add("ln_pre_b", ln_pre_b);
   for (size_t l = 0; l < layers.size(); ++l) {
     LayerWeights& L = layers[l];
     const std::string p = "blocks." + std::to_string(l) + ".";
@@ -192,18 +206,20 @@ std::vector<std::pair<std::string, at::Tensor*>> Weights::named_tensors() {
   }
   add("lnf_w", lnf_w);
   add("lnf_b", lnf_b);
-  if (!unembed_w.is_same(embed)) add("unembed_w", unembed_w);
+  if (unembed_w.defined() && !unembed_w.is_same(embed)) add("unembed_w", unembed_w);
   add("unembed_b", unembed_b);
   return out;
 }
 
 void Weights::to(const at::TensorOptions& options) {
-  const bool tied = unembed_w.defined() && unembed_w.is_same(embed);
+  const bool tied = unembed_w.defined() && embed.defined() && unembed_w.is_same(embed);
   auto mv = [&](at::Tensor& t) {
     if (t.defined()) t = t.to(options);
   };
   mv(embed);
   mv(pos_embed);
+  mv(ln_pre_w);
+  mv(ln_pre_b);
   for (auto& L : layers) {
     for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.ln2_w, &L.ln2_b, &L.qkv_w, &L.qkv_b, &L.o_w,
                           &L.o_b, &L.gate_w, &L.in_w, &L.in_b, &L.out_w, &L.out_b})
@@ -226,13 +242,15 @@ int64_t Weights::parameter_count() const {
   };
   add(embed);
   add(pos_embed);
+  add(ln_pre_w);
+  add(ln_pre_b);
   for (const auto& L : layers)
     for (const at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.ln2_w, &L.ln2_b, &L.qkv_w, &L.qkv_b,
                                 &L.o_w, &L.o_b, &L.gate_w, &L.in_w, &L.in_b, &L.out_w, &L.out_b})
       add(*t);
   add(lnf_w);
   add(lnf_b);
-  if (!cfg_.tied_embeddings) add(unembed_w);
+  if (!cfg_.tied_embeddings) add(unembed_w);  // undefined (skipped) for encoders
   add(unembed_b);
   return n;
 }

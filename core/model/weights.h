@@ -62,7 +62,8 @@ class Weights {
 
   const ModelConfig& config() const { return cfg_; }
 
-  at::Tensor embed;      // [d_vocab, d_model]
+  at::Tensor embed;      // [d_vocab, d_model] (undefined for encoders)
+  at::Tensor ln_pre_w, ln_pre_b;  // [d_model] the embedding norm (config.embed_norm)
   at::Tensor pos_embed;  // [n_ctx, d_model] (learned positions only)
   std::vector<LayerWeights> layers;
   at::Tensor lnf_w, lnf_b;          // [d_model]
