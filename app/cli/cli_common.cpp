@@ -4,6 +4,7 @@
 #include <csignal>
 #include <sstream>
 
+#include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "core/util/error.h"
 
@@ -14,7 +15,8 @@ std::atomic<bool> g_interrupted{false};
 
 std::vector<OptionSpec> model_options() {
   return {
-      {"model", "PATH", "Hugging Face model folder or llama2.c .bin file", true},
+      {"model", "PATH", "Hugging Face model folder or llama2.c .bin file (default: the embedded "
+                        "default model)"},
       {"tokenizer", "PATH", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model)"},
       {"device", "DEV", "cpu (default) or cuda"},
       {"dtype", "TYPE", "float32 (default), float16 or bfloat16 (CUDA)"},
@@ -30,7 +32,12 @@ std::unique_ptr<Model> load_model_from_args(const Args& args) {
   else if (dtype == "float16" || dtype == "f16") opts.dtype = at::kHalf;
   else if (dtype == "bfloat16" || dtype == "bf16") opts.dtype = at::kBFloat16;
   else throw Error("Unknown --dtype '" + dtype + "' (use float32, float16 or bfloat16).");
-  return load_model(args.get("model"), opts);
+  if (args.has("model")) return load_model(args.get("model"), opts);
+  const auto fallback = default_model_path();
+  if (!std::filesystem::exists(fallback / "config.json"))
+    throw Error("No --model given and the embedded default model is missing (" + fallback.string() +
+                ").");
+  return load_model(fallback, opts);
 }
 
 std::vector<int64_t> parse_token_list(const std::string& text) {

@@ -52,7 +52,7 @@ int cmd_card(const std::vector<std::string>& argv) {
     return 0;
   }
   auto model = load_model_from_args(args);
-  const std::filesystem::path dir = args.get("model");
+  const std::filesystem::path dir = model->source().path;
   nlohmann::json log;
   if (std::filesystem::exists(dir / "training.json"))
     log = nlohmann::json::parse(read_text_file(dir / "training.json"));

@@ -11,6 +11,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/model_host.h"
 #include "app/gui/prompt_panel.h"
+#include "core/model/default_model.h"
 
 namespace {
 
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   parser.addOptions({
-      {"model", "Hugging Face model folder or llama2.c .bin file to open.", "PATH"},
+      {"model", "Model folder or llama2.c .bin file to open (default: the embedded model).",
+       "PATH"},
       {"tokenizer", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model).",
        "PATH"},
       {"prompt", "Prompt to start with.", "TEXT"},
@@ -76,6 +78,10 @@ int main(int argc, char** argv) {
                        parser.value("generate").toInt());
   }
   window.show();
-  if (parser.isSet("model")) window.openModel(parser.value("model"), parser.value("tokenizer"));
+  if (parser.isSet("model")) {
+    window.openModel(parser.value("model"), parser.value("tokenizer"));
+  } else if (std::filesystem::exists(mechscope::default_model_path() / "config.json")) {
+    window.openModel(QString::fromStdString(mechscope::default_model_path().string()));
+  }
   return app.exec();
 }

@@ -82,26 +82,14 @@ std::unique_ptr<Model> load_llava(const fs::path& dir, const nlohmann::json& j,
     throw Error("The image token id " + std::to_string(image_token) + " in " + source +
                 " is outside the vocabulary.");
 
-  ModelConfig v;
-  v.architecture = "CLIPVisionModel";
-  v.family = "clip";
-  v.d_model = vf.integer("hidden_size");
-  v.n_layers = vf.integer("num_hidden_layers");
-  v.n_heads = v.n_kv_heads = vf.integer("num_attention_heads");
-  if (v.n_heads <= 0 || v.d_model % v.n_heads != 0)
+  const int64_t vd = vf.integer("hidden_size"), vh = vf.integer("num_attention_heads");
+  if (vh <= 0 || vd % vh != 0)
     throw Error("Inconsistent vision configuration in " + source +
                 ": hidden_size is not divisible by num_attention_heads.");
-  v.d_head = v.d_model / v.n_heads;
-  v.d_mlp = vf.integer("intermediate_size");
-  v.d_vocab = 0;
-  v.n_ctx = vc.patches() + 1;
-  v.norm = NormKind::LayerNorm;
-  v.norm_eps = vf.number("layer_norm_eps", 1e-5);
-  v.act = activation_from_hf(vf.string("hidden_act", "quick_gelu"), source);
-  v.positional = Positional::Learned;
-  v.attn_qkv_bias = v.attn_out_bias = v.mlp_bias = true;
-  v.causal = false;
-  v.embed_norm = true;
+  ModelConfig v = clip_tower_config(vd, vf.integer("num_hidden_layers"), vh,
+                                    vf.integer("intermediate_size"), vc.patches() + 1,
+                                    vf.number("layer_norm_eps", 1e-5),
+                                    activation_from_hf(vf.string("hidden_act", "quick_gelu"), source));
   v.validate(source + " (vision_config)");
 
   const int64_t D = v.d_model, M = v.d_mlp, T = cfg.d_model;

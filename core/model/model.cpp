@@ -20,6 +20,13 @@ void Model::to(at::Device device, at::ScalarType dtype) {
   if (vision_) vision_->to(at::TensorOptions().device(device).dtype(dtype));
 }
 
+int64_t Model::parameter_count() const {
+  int64_t n = weights_.parameter_count();
+  if (vision_)
+    for (auto& [name, t] : vision_->named_tensors()) n += t->numel();
+  return n;
+}
+
 std::vector<std::string> Model::hook_names() const {
   std::vector<std::string> names = vision_ ? vision_->hook_names() : std::vector<std::string>();
   names.insert(names.end(), points_.ordered().begin(), points_.ordered().end());

@@ -54,7 +54,8 @@ class Model {
   const HookPoints& hook_points() const { return points_; }
   /// Every hook point, in forward order (the vision tower's first for vision-language models).
   std::vector<std::string> hook_names() const;
-  int64_t parameter_count() const { return weights_.parameter_count(); }
+  /// Parameters of every part (a tied unembedding counted once; the vision side included).
+  int64_t parameter_count() const;
 
   /// Moves weights to a device / dtype (f32 default; f16/bf16 intended for CUDA).
   void to(at::Device device, at::ScalarType dtype = at::kFloat);
@@ -84,6 +85,7 @@ class Model {
   // Vision-language models (LLaVA layout).
   void set_vision(std::shared_ptr<VisionEncoder> vision, int64_t image_token_id);
   const VisionEncoder* vision() const { return vision_.get(); }
+  VisionEncoder* vision() { return vision_.get(); }
   std::optional<int64_t> image_token_id() const { return image_token_id_; }
   /// The forward pass with images: `tokens` hold tokens_per_image image tokens per image (see
   /// expand_image_tokens), whose embeddings are replaced by the image features of

@@ -70,6 +70,28 @@ at::Tensor preprocess_image(const uint8_t* rgb, int64_t height, int64_t width,
   return ((v - mean) / sd).contiguous();
 }
 
+ModelConfig clip_tower_config(int64_t d_model, int64_t n_layers, int64_t n_heads, int64_t d_mlp,
+                              int64_t positions, double eps, Activation act) {
+  ModelConfig v;
+  v.architecture = "CLIPVisionModel";
+  v.family = "clip";
+  v.d_model = d_model;
+  v.n_layers = n_layers;
+  v.n_heads = v.n_kv_heads = n_heads;
+  v.d_head = n_heads > 0 ? d_model / n_heads : 0;
+  v.d_mlp = d_mlp;
+  v.d_vocab = 0;
+  v.n_ctx = positions;
+  v.norm = NormKind::LayerNorm;
+  v.norm_eps = eps;
+  v.act = act;
+  v.positional = Positional::Learned;
+  v.attn_qkv_bias = v.attn_out_bias = v.mlp_bias = true;
+  v.causal = false;
+  v.embed_norm = true;
+  return v;
+}
+
 VisionEncoder::VisionEncoder(VisionConfig cfg, std::unique_ptr<Model> tower, at::Tensor patch_w,
                              at::Tensor class_embed, at::Tensor proj1_w, at::Tensor proj1_b,
                              at::Tensor proj2_w, at::Tensor proj2_b, ImagePreprocess preprocess)
@@ -121,6 +143,17 @@ void VisionEncoder::to(const at::TensorOptions& options) {
   tower_->to(options.device(), c10::typeMetaToScalarType(options.dtype()));
   for (at::Tensor* t : {&patch_w_, &class_embed_, &proj1_w_, &proj1_b_, &proj2_w_, &proj2_b_})
     if (t->defined()) *t = t->to(options);
+}
+
+std::vector<std::pair<std::string, at::Tensor*>> VisionEncoder::named_tensors() {
+  std::vector<std::pair<std::string, at::Tensor*>> out;
+  for (auto& [name, t] : tower_->weights().named_tensors()) out.emplace_back("vision." + name, t);
+  const std::pair<const char*, at::Tensor*> own[] = {
+      {"vision.patch", &patch_w_},   {"vision.class", &class_embed_}, {"projector.w1", &proj1_w_},
+      {"projector.b1", &proj1_b_}, {"projector.w2", &proj2_w_},     {"projector.b2", &proj2_b_}};
+  for (const auto& [name, t] : own)
+    if (t->defined()) out.emplace_back(name, t);
+  return out;
 }
 
 std::vector<std::string> VisionEncoder::hook_names() const {

@@ -30,6 +30,11 @@ ImagePreprocess read_preprocessor_config(const std::filesystem::path& path);
 at::Tensor preprocess_image(const uint8_t* rgb, int64_t height, int64_t width,
                             const ImagePreprocess& p);
 
+/// The encoder configuration of a CLIP vision tower (non-causal, LayerNorm, learned positions
+/// for the class token + patches, a LayerNorm on the embeddings, biases everywhere).
+ModelConfig clip_tower_config(int64_t d_model, int64_t n_layers, int64_t n_heads, int64_t d_mlp,
+                              int64_t positions, double eps, Activation act);
+
 struct VisionConfig {
   int64_t image_size = 0, patch_size = 0, channels = 3;
   int64_t feature_layer = -2;  // HF vision_feature_layer (index into hidden_states)
@@ -58,6 +63,15 @@ class VisionEncoder {
   at::Tensor features(const at::Tensor& pixel_values, const HookSet* hooks) const;
 
   void to(const at::TensorOptions& options);
+  /// Every tensor of the vision side (tower, patch and class embeddings, projector), named.
+  std::vector<std::pair<std::string, at::Tensor*>> named_tensors();
+  Model& tower() { return *tower_; }
+  const at::Tensor& patch_weight() const { return patch_w_; }    // [D, C, P, P]
+  const at::Tensor& class_embedding() const { return class_embed_; }  // [D]
+  const at::Tensor& projector1_weight() const { return proj1_w_; }  // [d_text, D]
+  const at::Tensor& projector1_bias() const { return proj1_b_; }
+  const at::Tensor& projector2_weight() const { return proj2_w_; }  // [d_text, d_text]
+  const at::Tensor& projector2_bias() const { return proj2_b_; }
   /// Hook names of the vision side, in forward order.
   std::vector<std::string> hook_names() const;
 

@@ -23,7 +23,8 @@ std::vector<int64_t> WordIds::ids(const std::vector<std::string>& words) const {
   return out;
 }
 
-TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds& words) {
+TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds& words,
+                      const std::function<std::vector<int64_t>(std::vector<int64_t>)>& expand) {
   std::vector<std::vector<int64_t>> seqs;
   std::vector<int64_t> prompt_lengths;
   int64_t longest = 0;
@@ -31,6 +32,7 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
     std::vector<int64_t> s = {words.bos()};
     auto p = words.ids(ex.prompt);
     s.insert(s.end(), p.begin(), p.end());
+    if (expand) s = expand(std::move(s));
     prompt_lengths.push_back(int64_t(s.size()));
     auto a = words.ids(ex.answer);
     s.insert(s.end(), a.begin(), a.end());
@@ -57,6 +59,20 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
   out.answer_weight = at::tensor(answer, at::kFloat).view({B, longest});
   out.prompt_lengths = std::move(prompt_lengths);
   return out;
+}
+
+at::Tensor pixel_batch(const std::vector<tasks::Example>& examples, const std::array<float, 3>& mean,
+                       const std::array<float, 3>& std) {
+  std::vector<at::Tensor> images;
+  for (const auto& ex : examples) {
+    if (!ex.image) throw Error("Example of task '" + ex.task + "' has no image.");
+    const auto& im = *ex.image;
+    images.push_back(at::tensor(im.pixels, at::kFloat).view({3, im.height, im.width}));
+  }
+  at::Tensor x = at::stack(images);  // [batch, 3, S, S]
+  at::Tensor m = at::tensor(std::vector<float>(mean.begin(), mean.end())).view({1, 3, 1, 1});
+  at::Tensor s = at::tensor(std::vector<float>(std.begin(), std.end())).view({1, 3, 1, 1});
+  return (x - m) / s;
 }
 
 }  // namespace mechscope::training

@@ -2,6 +2,8 @@
 /// Turning task examples into token batches for training and evaluation.
 #include <ATen/Tensor.h>
 
+#include <array>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +38,12 @@ struct TokenBatch {
   std::vector<int64_t> prompt_lengths;  // words + BOS, per example
 };
 
-TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds& words);
+/// `expand` (optional) rewrites each prompt's ids, e.g. one image token into one per patch.
+TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds& words,
+                      const std::function<std::vector<int64_t>(std::vector<int64_t>)>& expand = {});
+
+/// The examples' images as normalised pixel values [batch, 3, S, S]: (x - mean) / std.
+at::Tensor pixel_batch(const std::vector<tasks::Example>& examples, const std::array<float, 3>& mean,
+                       const std::array<float, 3>& std);
 
 }  // namespace mechscope::training

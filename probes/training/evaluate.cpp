@@ -6,10 +6,35 @@
 #include <set>
 
 #include "core/model/model.h"
+#include "core/model/vision.h"
 #include "core/util/error.h"
 #include "probes/training/batch.h"
 
 namespace mechscope::training {
+namespace {
+
+/// Counts the examples whose every answer word is the argmax (greater-than: any valid year).
+void score(const std::vector<tasks::Example>& chunk, const TokenBatch& batch,
+           const at::Tensor& pred, const WordIds& words, TaskAccuracy& acc) {
+  for (size_t b = 0; b < chunk.size(); ++b) {
+    const auto& ex = chunk[b];
+    const int64_t first = batch.prompt_lengths[b] - 1;  // position predicting answer word 0
+    std::set<int64_t> valid;
+    if (ex.meta.contains("valid_answers"))
+      for (const auto& v : words.ids(ex.meta["valid_answers"].get<std::vector<std::string>>()))
+        valid.insert(v);
+    const auto answer = words.ids(ex.answer);
+    bool ok = true;
+    for (size_t i = 0; i < answer.size(); ++i) {
+      const int64_t p = pred[b][first + int64_t(i)].item<int64_t>();
+      ok = ok && (p == answer[i] || (i == 0 && valid.count(p) != 0));
+    }
+    acc.correct += ok;
+    acc.total += 1;
+  }
+}
+
+}  // namespace
 
 TaskAccuracy evaluate_examples(const Model& model, const std::vector<tasks::Example>& examples,
                                int64_t batch_size, const HookSet* hooks) {
@@ -21,24 +46,22 @@ TaskAccuracy evaluate_examples(const Model& model, const std::vector<tasks::Exam
     std::vector<tasks::Example> chunk(
         examples.begin() + start,
         examples.begin() + std::min(examples.size(), start + size_t(batch_size)));
-    TokenBatch batch = make_batch(chunk, words);
-    at::Tensor pred = model.run(batch.inputs, batch.mask, hooks).logits.argmax(-1).cpu();  // [batch, pos]
-    for (size_t b = 0; b < chunk.size(); ++b) {
-      const auto& ex = chunk[b];
-      const int64_t first = batch.prompt_lengths[b] - 1;  // position predicting answer word 0
-      bool ok = true;
-      std::set<int64_t> valid;
-      if (ex.meta.contains("valid_answers"))
-        for (const auto& v : words.ids(ex.meta["valid_answers"].get<std::vector<std::string>>()))
-          valid.insert(v);
-      const auto answer = words.ids(ex.answer);
-      for (size_t i = 0; i < answer.size(); ++i) {
-        const int64_t p = pred[b][first + int64_t(i)].item<int64_t>();
-        ok = ok && (p == answer[i] || (i == 0 && valid.count(p) != 0));
-      }
-      acc.correct += ok;
-      acc.total += 1;
+    const bool images = chunk.front().image.has_value();
+    if (images && model.vision() == nullptr)
+      throw Error("Task '" + chunk.front().task + "' needs a vision-language model.");
+    TokenBatch batch =
+        images ? make_batch(chunk, words,
+                            [&](std::vector<int64_t> ids) { return model.expand_image_tokens(ids); })
+               : make_batch(chunk, words);
+    ForwardOutput out;
+    if (images) {
+      const auto& pre = model.vision()->preprocess();
+      out = model.run_multimodal(batch.inputs, pixel_batch(chunk, pre.mean, pre.std), batch.mask,
+                                 hooks);
+    } else {
+      out = model.run(batch.inputs, batch.mask, hooks);
     }
+    score(chunk, batch, out.logits.argmax(-1).cpu(), words, acc);
   }
   return acc;
 }

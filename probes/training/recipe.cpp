@@ -38,6 +38,15 @@ nlohmann::json Recipe::to_json() const {
            {{"d_model", d_model}, {"n_layers", n_layers}, {"n_heads", n_heads},
             {"n_kv_heads", n_kv_heads}, {"d_mlp", d_mlp}, {"n_ctx", n_ctx},
             {"rope_theta", rope_theta}, {"tied_embeddings", tied_embeddings}}},
+          {"vision", vision ? nlohmann::json{{"image_size", vision->image_size},
+                                             {"patch_size", vision->patch_size},
+                                             {"d_model", vision->d_model},
+                                             {"n_layers", vision->n_layers},
+                                             {"n_heads", vision->n_heads},
+                                             {"d_mlp", vision->d_mlp},
+                                             {"feature_layer", vision->feature_layer},
+                                             {"keep_class_token", vision->keep_class_token}}
+                            : nlohmann::json()},
           {"tasks", tasks},
           {"max_words", max_words},
           {"lm_loss_weight", lm_loss_weight},
@@ -81,6 +90,19 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
       r.rope_theta = m.value("rope_theta", r.rope_theta);
       r.tied_embeddings = m.value("tied_embeddings", r.tied_embeddings);
     }
+    if (j.contains("vision")) {
+      const auto& v = j["vision"];
+      VisionRecipe vr;
+      vr.image_size = v.value("image_size", vr.image_size);
+      vr.patch_size = v.value("patch_size", vr.patch_size);
+      vr.d_model = v.value("d_model", vr.d_model);
+      vr.n_layers = v.value("n_layers", vr.n_layers);
+      vr.n_heads = v.value("n_heads", vr.n_heads);
+      vr.d_mlp = v.value("d_mlp", vr.d_mlp);
+      vr.feature_layer = v.value("feature_layer", vr.feature_layer);
+      vr.keep_class_token = v.value("keep_class_token", vr.keep_class_token);
+      r.vision = vr;
+    }
     if (!j.contains("tasks") || !j["tasks"].is_object() || j["tasks"].empty())
       fail("'tasks' must map task names to mixture weights");
     for (auto it = j["tasks"].begin(); it != j["tasks"].end(); ++it)
@@ -105,8 +127,11 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
   }
   const auto known = tasks::task_names();
   for (const auto& [name, w] : r.tasks) {
-    if (std::find(known.begin(), known.end(), name) == known.end() || name == "shapes_vqa")
-      fail("unknown text task '" + name + "'");
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      fail("unknown task '" + name + "'");
+    if ((name == "shapes_vqa") != r.vision.has_value())
+      fail(r.vision ? "a vision-language recipe trains on shapes_vqa only, not '" + name + "'"
+                    : "task '" + name + "' needs images: add a 'vision' section");
     if (!(w > 0)) fail("the weight of task '" + name + "' must be positive");
   }
   if (r.n_heads <= 0 || r.d_model % r.n_heads != 0) fail("d_model must be divisible by n_heads");
@@ -114,6 +139,15 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
   if (r.max_words + 8 > r.n_ctx) fail("n_ctx must exceed max_words by the answer length");
   if (!(r.lr > 0)) fail("lr must be positive");
   r.model_config(1).validate(source);
+  if (r.vision) {
+    const auto& v = *r.vision;
+    if (v.patch_size <= 0 || v.image_size % v.patch_size != 0)
+      fail("vision.image_size must be a multiple of vision.patch_size");
+    if (v.n_heads <= 0 || v.d_model % v.n_heads != 0)
+      fail("vision.d_model must be divisible by vision.n_heads");
+    if (v.feature_layer < -v.n_layers - 1 || v.feature_layer > v.n_layers)
+      fail("vision.feature_layer is outside the tower");
+  }
   return r;
 }
 

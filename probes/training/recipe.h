@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,14 @@
 
 namespace mechscope::training {
 
+/// The vision side of a vision-language recipe (LLaVA layout: CLIP-style tower + projector).
+struct VisionRecipe {
+  int64_t image_size = 48, patch_size = 8;
+  int64_t d_model = 64, n_layers = 2, n_heads = 4, d_mlp = 128;
+  int64_t feature_layer = -1;  // HF vision_feature_layer
+  bool keep_class_token = false;
+};
+
 struct Recipe {
   std::string name = "mechscope-model";
   uint64_t seed = 1;
@@ -18,6 +27,7 @@ struct Recipe {
   int64_t d_model = 128, n_layers = 4, n_heads = 8, n_kv_heads = 8, d_mlp = 384, n_ctx = 160;
   double rope_theta = 10000.0;
   bool tied_embeddings = true;
+  std::optional<VisionRecipe> vision;  // present for vision-language models
   // Data.
   std::map<std::string, double> tasks;  // task name → mixture weight
   int64_t max_words = 120;              // prompt budget in words

@@ -12,6 +12,7 @@
 #include "core/io/hf_export.h"
 #include "core/io/safetensors.h"
 #include "core/model/loader.h"
+#include "core/model/vision.h"
 #include "core/util/error.h"
 #include "probes/tasks/vocabulary.h"
 #include "probes/training/batch.h"
@@ -46,6 +47,59 @@ CanonicalTensors init_weights(const ModelConfig& c, uint64_t seed) {
   return t;
 }
 
+/// A CLIP-style vision tower + projector with random weights, for a vision-language recipe.
+std::shared_ptr<VisionEncoder> init_vision(const VisionRecipe& vr, int64_t d_text) {
+  VisionConfig vc;
+  vc.image_size = vr.image_size;
+  vc.patch_size = vr.patch_size;
+  vc.feature_layer = vr.feature_layer;
+  vc.keep_class_token = vr.keep_class_token;
+  vc.projector_act = Activation::Gelu;
+  ModelConfig v = clip_tower_config(vr.d_model, vr.n_layers, vr.n_heads, vr.d_mlp,
+                                    vc.patches() + 1, 1e-5, Activation::QuickGelu);
+  const double std = 0.02, out_std = 0.02 / std::sqrt(2.0 * v.n_layers);
+  const int64_t D = v.d_model, M = v.d_mlp;
+  CanonicalTensors t;
+  t["pos_embed.weight"] = at::randn({v.n_ctx, D}) * std;
+  t["ln_pre.weight"] = at::ones({D});
+  t["ln_pre.bias"] = at::zeros({D});
+  for (int64_t l = 0; l < v.n_layers; ++l) {
+    const std::string b = "blocks." + std::to_string(l) + ".";
+    for (const char* n : {"ln1", "ln2"}) {
+      t[b + n + ".weight"] = at::ones({D});
+      t[b + n + ".bias"] = at::zeros({D});
+    }
+    for (const char* n : {"attn.q", "attn.k", "attn.v"}) {
+      t[b + n + ".weight"] = at::randn({D, D}) * std;
+      t[b + n + ".bias"] = at::zeros({D});
+    }
+    t[b + "attn.o.weight"] = at::randn({D, D}) * out_std;
+    t[b + "attn.o.bias"] = at::zeros({D});
+    t[b + "mlp.in.weight"] = at::randn({M, D}) * std;
+    t[b + "mlp.in.bias"] = at::zeros({M});
+    t[b + "mlp.out.weight"] = at::randn({D, M}) * out_std;
+    t[b + "mlp.out.bias"] = at::zeros({D});
+  }
+  auto tower = std::make_unique<Model>(v, Weights::assemble(v, std::move(t), "the vision recipe"),
+                                       nullptr, ModelSource{"", "training"}, "vision.");
+  ImagePreprocess pre;
+  pre.shortest_edge = pre.crop_height = pre.crop_width = vr.image_size;
+  pre.mean = {0.5f, 0.5f, 0.5f};
+  pre.std = {0.5f, 0.5f, 0.5f};
+  return std::make_shared<VisionEncoder>(
+      vc, std::move(tower), at::randn({D, vc.channels, vr.patch_size, vr.patch_size}) * std,
+      at::randn({D}) * std, at::randn({d_text, D}) * std, at::zeros({d_text}),
+      at::randn({d_text, d_text}) * std, at::zeros({d_text}), pre);
+}
+
+/// Every trainable tensor of the model (text, and vision when present), named.
+std::vector<std::pair<std::string, at::Tensor*>> trainable(Model& model) {
+  auto out = model.weights().named_tensors();
+  if (model.vision() != nullptr)
+    for (auto& nt : model.vision()->named_tensors()) out.push_back(nt);
+  return out;
+}
+
 /// The examples of step `step`: tasks drawn by mixture weight, all from seeds derived from
 /// (recipe seed, step), so a resumed run sees exactly the data an uninterrupted one would.
 std::vector<tasks::Example> step_examples(const Recipe& r,
@@ -60,10 +114,11 @@ std::vector<tasks::Example> step_examples(const Recipe& r,
   return out;
 }
 
-void save_checkpoint(const fs::path& dir, Weights& w, torch::optim::Optimizer& opt, int64_t step) {
+void save_checkpoint(const fs::path& dir, Model& model, torch::optim::Optimizer& opt,
+                     int64_t step) {
   fs::create_directories(dir);
   std::map<std::string, at::Tensor> tensors;
-  for (auto& [name, t] : w.named_tensors()) tensors[name] = t->detach();
+  for (auto& [name, t] : trainable(model)) tensors[name] = t->detach();
   write_safetensors(dir / "weights.safetensors", tensors);
   torch::save(opt, (dir / "optimizer.pt.tmp").string());
   fs::rename(dir / "optimizer.pt.tmp", dir / "optimizer.pt");
@@ -71,13 +126,13 @@ void save_checkpoint(const fs::path& dir, Weights& w, torch::optim::Optimizer& o
   fs::rename(dir / "state.json.tmp", dir / "state.json");
 }
 
-int64_t load_checkpoint(const fs::path& dir, Weights& w, torch::optim::Optimizer& opt) {
+int64_t load_checkpoint(const fs::path& dir, Model& model, torch::optim::Optimizer& opt) {
   const int64_t step =
       nlohmann::json::parse(read_text_file(dir / "state.json")).at("step").get<int64_t>();
   SafetensorsFile f(dir / "weights.safetensors");
   {
     at::NoGradGuard no_grad;
-    for (auto& [name, t] : w.named_tensors()) {
+    for (auto& [name, t] : trainable(model)) {
       at::Tensor saved = f.tensor(name, at::kFloat);
       if (saved.sizes() != t->sizes())
         throw Error("The checkpoint in " + dir.string() + " does not match the recipe (tensor " +
@@ -103,15 +158,19 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
   ModelConfig cfg = r.model_config(tokenizer->vocab_size());
   cfg.bos_token_id = tokenizer->bos_id();
   cfg.eos_token_id = tokenizer->eos_id();
-  Weights weights = Weights::assemble(cfg, init_weights(cfg, r.seed), "the recipe " + r.name);
+  Model model(cfg, Weights::assemble(cfg, init_weights(cfg, r.seed), "the recipe " + r.name),
+              tokenizer, ModelSource{out_dir.string(), "training"});
+  if (r.vision) {
+    auto image_token = tokenizer->token_to_id("<image>");
+    if (!image_token) throw Error("The project vocabulary lacks the <image> token.");
+    model.set_vision(init_vision(*r.vision, cfg.d_model), *image_token);
+  }
   std::vector<at::Tensor> decay, no_decay;
-  for (auto& [name, t] : weights.named_tensors()) {
+  for (auto& [name, t] : trainable(model)) {
     *t = t->detach().clone().set_requires_grad(true);
     (t->dim() >= 2 ? decay : no_decay).push_back(*t);
   }
-  if (cfg.tied_embeddings) weights.unembed_w = weights.embed;
-  Model model(cfg, std::move(weights), tokenizer, ModelSource{out_dir.string(), "training"});
-  Weights& w = model.weights();
+  if (cfg.tied_embeddings) model.weights().unembed_w = model.weights().embed;
 
   auto make_group = [&](std::vector<at::Tensor> params, double wd) {
     auto o = std::make_unique<torch::optim::AdamWOptions>(r.lr);
@@ -127,7 +186,7 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
 
   const fs::path ckpt = out_dir / "checkpoint";
   int64_t step = 0;
-  if (resume && fs::exists(ckpt / "state.json")) step = load_checkpoint(ckpt, w, optimizer);
+  if (resume && fs::exists(ckpt / "state.json")) step = load_checkpoint(ckpt, model, optimizer);
 
   std::vector<std::unique_ptr<tasks::Task>> task_list;
   std::vector<double> mixture;
@@ -147,8 +206,19 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
     const double lr = r.lr_at(step);
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    TokenBatch batch = make_batch(step_examples(r, task_list, mixture, step), words);
-    at::Tensor logits = model.forward(batch.inputs, batch.mask);  // [batch, pos, d_vocab]
+    const auto examples = step_examples(r, task_list, mixture, step);
+    at::Tensor logits;  // [batch, pos, d_vocab]
+    TokenBatch batch;
+    if (r.vision) {
+      batch = make_batch(examples, words,
+                         [&](std::vector<int64_t> ids) { return model.expand_image_tokens(ids); });
+      const auto& pre = model.vision()->preprocess();
+      logits = model.run_multimodal(batch.inputs, pixel_batch(examples, pre.mean, pre.std),
+                                    batch.mask).logits;
+    } else {
+      batch = make_batch(examples, words);
+      logits = model.forward(batch.inputs, batch.mask);
+    }
     at::Tensor nll = -at::log_softmax(logits, -1)
                           .gather(-1, batch.targets.unsqueeze(-1))
                           .squeeze(-1);  // [batch, pos]
@@ -167,7 +237,7 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
                     elapsed / double(step + 1 - first_step) * double(r.steps - step - 1)};
     const bool go_on = progress ? progress(p) : true;
     if ((r.checkpoint_every > 0 && (step + 1) % r.checkpoint_every == 0) || !go_on)
-      save_checkpoint(ckpt, w, optimizer, step + 1);
+      save_checkpoint(ckpt, model, optimizer, step + 1);
     if (!go_on) {
       result.cancelled = true;
       ++step;
@@ -179,7 +249,11 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
   result.final_loss = smoothed;
   if (result.cancelled) return result;
 
-  export_hf_llama(w, out_dir);
+  if (r.vision) {
+    export_hf_llava(model, out_dir);
+  } else {
+    export_hf_llama(model.weights(), out_dir);
+  }
   // Held-out accuracy on seeds the training never used.
   result.accuracy = evaluate_tasks(model, names, r.eval_examples, r.seed + 1000003, r.max_words);
   nlohmann::json acc;

@@ -55,7 +55,7 @@ TEST_CASE("recipes are checked with clear messages", "[training]") {
     }
     return std::string("(no error)");
   };
-  CHECK_THAT(err({{"tasks", {{"nope", 1}}}}), Catch::Contains("unknown text task 'nope'"));
+  CHECK_THAT(err({{"tasks", {{"nope", 1}}}}), Catch::Contains("unknown task 'nope'"));
   CHECK_THAT(err({{"tasks", nlohmann::json::object()}}), Catch::Contains("'tasks'"));
   CHECK_THAT(err({{"tasks", {{"ioi", 1}}}, {"model", {{"d_model", 30}, {"n_heads", 4}}}}),
              Catch::Contains("divisible"));
