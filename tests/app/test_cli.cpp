@@ -104,7 +104,8 @@ TEST_CASE("cli generate prints the prompt and the greedy continuation", "[cli][f
 }
 
 TEST_CASE("cli cache writes logits and activations to HDF5", "[cli]") {
-  const std::string out = (std::filesystem::temp_directory_path() / "mechscope_cli_cache.h5").string();
+  const std::string out = (scratch_path("cli_cache") / "cache.h5").string();
+  std::filesystem::create_directories(scratch_path("cli_cache"));
   std::filesystem::remove(out);
   Output o = cli("cache --model " + golden_model("gpt2").string() +
                  " --tokens 5,6,7,8 --names 'resid_post|hook_pattern' --out " + out);

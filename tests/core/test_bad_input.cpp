@@ -15,7 +15,7 @@ namespace {
 
 /// A fresh scratch folder under the build's temp dir.
 fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("mechscope_test_" + name);
+  fs::path p = scratch_path("test_" + name);
   fs::remove_all(p);
   fs::create_directories(p);
   return p;

@@ -86,7 +86,7 @@ TEST_CASE("LLaVA: image-token expansion and position kinds", "[llava]") {
 TEST_CASE("LLaVA: every tensor-name layout in the wild loads", "[llava][bad-input]") {
   // Layout 2 (transformers 4.52+): model.vision_tower.vision_model.*, model.language_model.*.
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / "mechscope_llava_layout2";
+  fs::path dir = scratch_path("llava_layout2");
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const char* f : {"config.json", "preprocessor_config.json"})

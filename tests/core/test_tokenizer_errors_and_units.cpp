@@ -15,7 +15,7 @@ namespace {
 
 class TempDir {
  public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / "mechscope_test_tokenizer_errors") {
+  TempDir() : path_(mechscope::test::scratch_path("test_tokenizer_errors")) {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }

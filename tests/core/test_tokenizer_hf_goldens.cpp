@@ -119,7 +119,7 @@ TEST_CASE("WordLevel with Whitespace and a single-word added token", "[tokenizer
 TEST_CASE("tokenizer_config.json add_bos_token / add_eos_token override the template",
           "[tokenizer][hf]") {
   const auto golden = mechscope::test::golden_dir() / "tokenizers";
-  const auto dir = std::filesystem::temp_directory_path() / "mechscope_test_tokenizer_config";
+  const auto dir = mechscope::test::scratch_path("test_tokenizer_config");
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "no_bos.json") << R"({"add_bos_token": false, "add_eos_token": true,
                                             "bos_token": "<s>", "eos_token": "</s>"})";

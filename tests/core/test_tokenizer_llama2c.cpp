@@ -100,7 +100,7 @@ TEST_CASE("llama2.c tokenizer: known ids, byte fallback and decoding", "[tokeniz
 }
 
 TEST_CASE("llama2.c tokenizer: bad files give clear errors", "[tokenizer][llama2c]") {
-  const auto dir = std::filesystem::temp_directory_path() / "mechscope_test_tokenizer_llama2c";
+  const auto dir = mechscope::test::scratch_path("test_tokenizer_llama2c");
   std::filesystem::create_directories(dir);
   CHECK_THROWS_WITH(mechscope::load_llama2c_tokenizer(dir / "missing.bin", 512),
                     Catch::Contains("does not exist"));

@@ -7,6 +7,7 @@
 #include "core/model/loader.h"
 #include "core/util/error.h"
 #include "probes/training/trainer.h"
+#include "tests/test_paths.h"
 
 using namespace mechscope;
 using namespace mechscope::training;
@@ -31,7 +32,7 @@ Recipe tiny_recipe() {
 }
 
 fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("mechscope_train_" + name);
+  fs::path p = test::scratch_path("train_" + name);
   fs::remove_all(p);
   return p;
 }
