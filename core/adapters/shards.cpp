@@ -35,6 +35,8 @@ void apply_rule(const TensorRule& rule, at::Tensor t, const ModelConfig& cfg,
     case Transform::Transpose: out[rule.slot] = t.t(); return;
     case Transform::SplitQKV: {
       at::Tensor rows = t.dim() == 2 ? t.t() : t;  // Conv1D [in, 3 out] → [3 out, in]
+      // Already the fused q|k|v layout the forward pass uses: keep it whole (no copy).
+      out[qkv_slot(rule.slot, "qkv")] = rows;
       auto parts = rows.chunk(3, 0);
       out[qkv_slot(rule.slot, "q")] = parts[0];
       out[qkv_slot(rule.slot, "k")] = parts[1];

@@ -222,11 +222,16 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
   at::Tensor z = at::matmul(pattern.to(vh.scalar_type()), vh).transpose(1, 2);  // [b, p, H, dh]
   run.hook(HookKind::Z, l, z);
   if (run.wants(HookKind::Result, l)) {
-    at::Tensor w_o = L.o_w.unflatten(1, {H, dh});           // [d_model, H, d_head]
-    at::Tensor result = at::einsum("bphd,mhd->bphm", {z, w_o});  // [batch, pos, H, d_model]
+    at::Tensor w_o = L.o_w.unflatten(1, {H, dh}).permute({1, 2, 0});  // [H, d_head, d_model]
+    at::Tensor result = at::bmm(z.reshape({B * T, H, dh}).transpose(0, 1), w_o)  // [H, BT, D]
+                            .transpose(0, 1)
+                            .view({B, T, H, cfg_.d_model});  // [batch, pos, H, d_model]
+    const at::Tensor original = result;
     run.hook(HookKind::Result, l, result);
-    at::Tensor out = result.sum(2);
-    return L.o_b.defined() ? out + L.o_b : out;
+    if (!result.is_same(original)) {  // patched per head: the output is their sum
+      at::Tensor out = result.sum(2);
+      return L.o_b.defined() ? out + L.o_b : out;
+    }
   }
   return at::linear(z.reshape({B, T, H * dh}), L.o_w, L.o_b);  // [batch, pos, d_model]
 }

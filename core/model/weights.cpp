@@ -74,10 +74,14 @@ Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
     at::Tensor q = take(p + "attn.q.weight", {H * dh, D}, true);
     at::Tensor k = take(p + "attn.k.weight", {KV * dh, D}, true);
     at::Tensor v = take(p + "attn.v.weight", {KV * dh, D}, true);
-    L.qkv_w = at::cat({q, k, v}, 0).contiguous();
-    L.qkv_b = cat_defined({take(p + "attn.q.bias", {H * dh}, cfg.attn_qkv_bias),
-                           take(p + "attn.k.bias", {KV * dh}, cfg.attn_qkv_bias),
-                           take(p + "attn.v.bias", {KV * dh}, cfg.attn_qkv_bias)});
+    // A checkpoint that stores Q, K and V fused in this order (GPT-2) is used as it is.
+    at::Tensor fused = take(p + "attn.qkv.weight", {(H + 2 * KV) * dh, D}, false);
+    L.qkv_w = fused.defined() ? fused : at::cat({q, k, v}, 0);
+    at::Tensor fused_b = take(p + "attn.qkv.bias", {(H + 2 * KV) * dh}, false);
+    L.qkv_b = fused_b.defined() ? fused_b
+                                : cat_defined({take(p + "attn.q.bias", {H * dh}, cfg.attn_qkv_bias),
+                                               take(p + "attn.k.bias", {KV * dh}, cfg.attn_qkv_bias),
+                                               take(p + "attn.v.bias", {KV * dh}, cfg.attn_qkv_bias)});
     L.o_w = take(p + "attn.o.weight", {D, H * dh}, true);
     L.o_b = take(p + "attn.o.bias", {D}, cfg.attn_out_bias);
     if (cfg.gated_mlp) L.gate_w = take(p + "mlp.gate.weight", {M, D}, true);
@@ -126,12 +130,14 @@ at::Tensor Weights::tl(const std::string& name, bool expand_kv) const {
       return L.qkv_b.defined() ? L.qkv_b.slice(0, begin * dh, (begin + heads) * dh).view({heads, dh})
                                : at::zeros({heads, dh}, opts);
     };
-    if (r == "attn.W_Q") return L.qkv_w.slice(0, 0, H * dh).view({H, dh, D}).transpose(1, 2);
+    if (r == "attn.W_Q") return L.qkv_w.slice(0, 0, H * dh).unflatten(0, {H, dh}).transpose(1, 2);
     if (r == "attn.W_K")
-      return kv_heads(L.qkv_w.slice(0, H * dh, (H + KV) * dh).view({KV, dh, D}).transpose(1, 2));
-    if (r == "attn.W_V")
       return kv_heads(
-          L.qkv_w.slice(0, (H + KV) * dh, (H + 2 * KV) * dh).view({KV, dh, D}).transpose(1, 2));
+          L.qkv_w.slice(0, H * dh, (H + KV) * dh).unflatten(0, {KV, dh}).transpose(1, 2));
+    if (r == "attn.W_V")
+      return kv_heads(L.qkv_w.slice(0, (H + KV) * dh, (H + 2 * KV) * dh)
+                          .unflatten(0, {KV, dh})
+                          .transpose(1, 2));
     if (r == "attn.W_O") return L.o_w.unflatten(1, {H, dh}).permute({1, 2, 0});
     if (r == "attn.b_Q") return qkv_b(0, H);
     if (r == "attn.b_K") return kv_heads(qkv_b(H, KV));

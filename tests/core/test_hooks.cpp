@@ -156,3 +156,20 @@ TEST_CASE("editing a weight through its TransformerLens view changes the model",
   CHECK(cache.at("blocks.1.hook_attn_out").abs().max().item<float>() == 0.0f);
   CHECK(max_abs_diff(before, m->forward(sample_tokens())) > 1e-4);
 }
+
+TEST_CASE("patching one head's hook_result changes the attention output by that head", "[hooks]") {
+  c10::InferenceMode guard;
+  auto m = load_model(golden_model("llama_gqa"));
+  auto clean = m->run_with_cache(sample_tokens(), {}, names_matching("blocks\\.0\\.(attn\\.hook_result|hook_attn_out)"));
+  HookSet hooks;
+  hooks.add("blocks.0.attn.hook_result", [](HookCall& h) {
+    at::Tensor r = h.value.clone();
+    r.select(2, 1).zero_();
+    h.value = r;
+  });
+  at::Tensor patched;
+  hooks.add("blocks.0.hook_attn_out", [&](HookCall& h) { patched = h.value; });
+  m->run(sample_tokens(), {}, &hooks);
+  at::Tensor want = clean.at("blocks.0.hook_attn_out") - clean.at("blocks.0.attn.hook_result").select(2, 1);
+  CHECK(max_abs_diff(patched, want) < 1e-5);
+}
