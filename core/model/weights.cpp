@@ -196,19 +196,12 @@ std::vector<std::pair<std::string, at::Tensor*>> Weights::named_tensors() {
   for (size_t l = 0; l < layers.size(); ++l) {
     LayerWeights& L = layers[l];
     const std::string p = "blocks." + std::to_string(l) + ".";
-    add(p + "ln1_w", L.ln1_w);
-    add(p + "ln1_b", L.ln1_b);
-    add(p + "ln2_w", L.ln2_w);
-    add(p + "ln2_b", L.ln2_b);
-    add(p + "qkv_w", L.qkv_w);
-    add(p + "qkv_b", L.qkv_b);
-    add(p + "o_w", L.o_w);
-    add(p + "o_b", L.o_b);
-    add(p + "gate_w", L.gate_w);
-    add(p + "in_w", L.in_w);
-    add(p + "in_b", L.in_b);
-    add(p + "out_w", L.out_w);
-    add(p + "out_b", L.out_b);
+    const std::pair<const char*, at::Tensor*> fields[] = {
+        {"ln1_w", &L.ln1_w}, {"ln1_b", &L.ln1_b}, {"ln2_w", &L.ln2_w}, {"ln2_b", &L.ln2_b},
+        {"qkv_w", &L.qkv_w}, {"qkv_b", &L.qkv_b}, {"o_w", &L.o_w},     {"o_b", &L.o_b},
+        {"gate_w", &L.gate_w}, {"in_w", &L.in_w}, {"in_b", &L.in_b},   {"out_w", &L.out_w},
+        {"out_b", &L.out_b}};
+    for (const auto& [name, t] : fields) add(p + name, *t);
   }
   add("lnf_w", lnf_w);
   add("lnf_b", lnf_b);
@@ -219,45 +212,13 @@ std::vector<std::pair<std::string, at::Tensor*>> Weights::named_tensors() {
 
 void Weights::to(const at::TensorOptions& options) {
   const bool tied = unembed_w.defined() && embed.defined() && unembed_w.is_same(embed);
-  auto mv = [&](at::Tensor& t) {
-    if (t.defined()) t = t.to(options);
-  };
-  mv(embed);
-  mv(pos_embed);
-  mv(ln_pre_w);
-  mv(ln_pre_b);
-  for (auto& L : layers) {
-    for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.ln2_w, &L.ln2_b, &L.qkv_w, &L.qkv_b, &L.o_w,
-                          &L.o_b, &L.gate_w, &L.in_w, &L.in_b, &L.out_w, &L.out_b})
-      mv(*t);
-  }
-  mv(lnf_w);
-  mv(lnf_b);
-  if (tied) {
-    unembed_w = embed;
-  } else {
-    mv(unembed_w);
-  }
-  mv(unembed_b);
+  for (auto& [name, t] : named_tensors()) *t = t->to(options);
+  if (tied) unembed_w = embed;
 }
 
 int64_t Weights::parameter_count() const {
   int64_t n = 0;
-  auto add = [&](const at::Tensor& t) {
-    if (t.defined()) n += t.numel();
-  };
-  add(embed);
-  add(pos_embed);
-  add(ln_pre_w);
-  add(ln_pre_b);
-  for (const auto& L : layers)
-    for (const at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.ln2_w, &L.ln2_b, &L.qkv_w, &L.qkv_b,
-                                &L.o_w, &L.o_b, &L.gate_w, &L.in_w, &L.in_b, &L.out_w, &L.out_b})
-      add(*t);
-  add(lnf_w);
-  add(lnf_b);
-  if (!cfg_.tied_embeddings) add(unembed_w);  // undefined (skipped) for encoders
-  add(unembed_b);
+  for (auto& [name, t] : const_cast<Weights*>(this)->named_tensors()) n += t->numel();
   return n;
 }
 
