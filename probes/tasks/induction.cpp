@@ -55,7 +55,9 @@ Example InductionTask::sample(std::mt19937_64& rng, const TaskOptions& options) 
              {"query_position", k + m - 1},  // the last word
              {"source_position", m - 1},     // the last word's earlier occurrence
              {"answer_source_position", m},  // the answer's earlier occurrence (copy target)
-             {"sequence", seq}};
+             {"sequence", seq},
+             // Every word after the first repeated one is predictable by copying (training uses it).
+             {"predictable_from", k + 1}};
   return ex;
 }
 

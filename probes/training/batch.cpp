@@ -26,7 +26,7 @@ std::vector<int64_t> WordIds::ids(const std::vector<std::string>& words) const {
 TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds& words,
                       const std::function<std::vector<int64_t>(std::vector<int64_t>)>& expand) {
   std::vector<std::vector<int64_t>> seqs;
-  std::vector<int64_t> prompt_lengths;
+  std::vector<int64_t> prompt_lengths, predictable_from;
   int64_t longest = 0;
   for (const auto& ex : examples) {
     std::vector<int64_t> s = {words.bos()};
@@ -34,6 +34,10 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
     s.insert(s.end(), p.begin(), p.end());
     if (expand) s = expand(std::move(s));
     prompt_lengths.push_back(int64_t(s.size()));
+    // Word w is ids[w + 1]; without expansion the index carries over (BOS shifts it by one).
+    predictable_from.push_back(ex.meta.contains("predictable_from") && !expand
+                                   ? ex.meta["predictable_from"].get<int64_t>() + 1
+                                   : prompt_lengths.back());
     auto a = words.ids(ex.answer);
     s.insert(s.end(), a.begin(), a.end());
     longest = std::max<int64_t>(longest, int64_t(s.size()) - 1);
@@ -49,7 +53,7 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
       tg[b * longest + t] = s[t + 1];
       mask[b * longest + t] = 1.f;
       // Positions from the last prompt word on predict answer words.
-      if (t + 1 >= prompt_lengths[b]) answer[b * longest + t] = 1.f;
+      if (t + 1 >= predictable_from[b]) answer[b * longest + t] = 1.f;
     }
   }
   TokenBatch out;
