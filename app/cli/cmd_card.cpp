@@ -191,6 +191,16 @@ int cmd_card(const std::vector<std::string>& argv) {
 
   const std::string out = args.get("out", (dir / "MODEL_CARD.md").string());
   std::ofstream(out) << md.str();
+  // The measured figures, for tests that recheck them.
+  nlohmann::json card = {{"examples", n}, {"seed", seed}, {"heldout_accuracy", clean}};
+  if (!induction_heads.empty()) {
+    std::vector<std::string> heads;
+    for (const auto& h : induction_heads) heads.push_back(head_name(h));
+    card["induction_heads"] = heads;
+    card["accuracy_induction_heads_ablated"] = ablated;
+    card["accuracy_random_heads_ablated"] = random_ablated;
+  }
+  std::ofstream(std::filesystem::path(out).parent_path() / "card.json") << card.dump(2) << "\n";
   std::cout << md.str();
   return 0;
 }
