@@ -32,27 +32,12 @@ std::unique_ptr<Model> load_llama2c(const std::filesystem::path& file, const Loa
   const bool shared = h[5] > 0;
   const int64_t vocab = h[5] < 0 ? -int64_t(h[5]) : h[5];
 
-  ModelConfig c;
-  c.architecture = "llama2.c";
-  c.family = "llama";
-  c.d_model = dim;
-  c.n_layers = n_layers;
-  c.n_heads = n_heads;
-  c.n_kv_heads = n_kv;
   if (n_heads <= 0 || dim % n_heads != 0)
     throw Error("Invalid llama2.c checkpoint " + where + ": dim " + std::to_string(dim) +
                 " is not divisible by n_heads " + std::to_string(n_heads) + ".");
-  c.d_head = dim / n_heads;
-  c.d_mlp = hidden;
-  c.d_vocab = vocab;
-  c.n_ctx = seq_len;
-  c.norm = NormKind::RMSNorm;
-  c.norm_eps = 1e-5;
-  c.act = Activation::Silu;
-  c.gated_mlp = true;
-  c.positional = Positional::Rotary;
-  c.rotary_dim = c.d_head;
-  c.tied_embeddings = shared;
+  ModelConfig c = llama_layout_config(dim, n_layers, n_heads, n_kv, hidden, vocab, seq_len, 1e-5,
+                                      10000.0, shared);
+  c.architecture = "llama2.c";
   c.bos_token_id = 1;
   c.eos_token_id = 2;
   c.validate(where + " (header)");

@@ -21,6 +21,31 @@ const char* to_string(Activation a) {
 
 const char* to_string(Positional p) { return p == Positional::Learned ? "learned" : "rotary"; }
 
+ModelConfig llama_layout_config(int64_t d_model, int64_t n_layers, int64_t n_heads,
+                                int64_t n_kv_heads, int64_t d_mlp, int64_t d_vocab, int64_t n_ctx,
+                                double norm_eps, double rope_theta, bool tied_embeddings) {
+  ModelConfig c;
+  c.architecture = "LlamaForCausalLM";
+  c.family = "llama";
+  c.d_model = d_model;
+  c.n_layers = n_layers;
+  c.n_heads = n_heads;
+  c.n_kv_heads = n_kv_heads;
+  c.d_head = n_heads > 0 ? d_model / n_heads : 0;
+  c.d_mlp = d_mlp;
+  c.d_vocab = d_vocab;
+  c.n_ctx = n_ctx;
+  c.norm = NormKind::RMSNorm;
+  c.norm_eps = norm_eps;
+  c.act = Activation::Silu;
+  c.gated_mlp = true;
+  c.positional = Positional::Rotary;
+  c.rotary_dim = c.d_head;
+  c.rotary_base = rope_theta;
+  c.tied_embeddings = tied_embeddings;
+  return c;
+}
+
 Activation activation_from_hf(const std::string& name, const std::string& source) {
   if (name == "gelu" || name == "gelu_python") return Activation::Gelu;
   if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast" ||

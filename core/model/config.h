@@ -65,6 +65,12 @@ struct ModelConfig {
   nlohmann::json to_json() const;
 };
 
+/// A Llama-layout configuration (RMSNorm, gated SiLU MLP, rotary over whole heads), as llama2.c
+/// checkpoints and mechscope's own trained models use.
+ModelConfig llama_layout_config(int64_t d_model, int64_t n_layers, int64_t n_heads,
+                                int64_t n_kv_heads, int64_t d_mlp, int64_t d_vocab, int64_t n_ctx,
+                                double norm_eps, double rope_theta, bool tied_embeddings);
+
 const char* to_string(NormKind k);
 const char* to_string(Activation a);
 const char* to_string(Positional p);

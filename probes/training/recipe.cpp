@@ -9,26 +9,8 @@
 namespace mechscope::training {
 
 ModelConfig Recipe::model_config(int64_t d_vocab) const {
-  ModelConfig c;
-  c.architecture = "LlamaForCausalLM";
-  c.family = "llama";
-  c.d_model = d_model;
-  c.n_layers = n_layers;
-  c.n_heads = n_heads;
-  c.n_kv_heads = n_kv_heads;
-  c.d_head = n_heads > 0 ? d_model / n_heads : 0;
-  c.d_mlp = d_mlp;
-  c.d_vocab = d_vocab;
-  c.n_ctx = n_ctx;
-  c.norm = NormKind::RMSNorm;
-  c.norm_eps = 1e-5;
-  c.act = Activation::Silu;
-  c.gated_mlp = true;
-  c.positional = Positional::Rotary;
-  c.rotary_dim = c.d_head;
-  c.rotary_base = rope_theta;
-  c.tied_embeddings = tied_embeddings;
-  return c;
+  return llama_layout_config(d_model, n_layers, n_heads, n_kv_heads, d_mlp, d_vocab, n_ctx, 1e-5,
+                             rope_theta, tied_embeddings);
 }
 
 nlohmann::json Recipe::to_json() const {
