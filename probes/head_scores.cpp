@@ -8,15 +8,37 @@
 
 namespace mechscope {
 
+namespace {
+
+HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens);
+
+}  // namespace
+
 HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
                                          uint64_t seed, int64_t min_token) {
+  if (min_token >= model.config().d_vocab) throw Error("min_token is outside the vocabulary.");
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  return score_sequences(
+      model, at::randint(min_token, model.config().d_vocab, {batch, half}, gen, at::kLong));
+}
+
+HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
+                                         uint64_t seed, const std::vector<int64_t>& pool) {
+  if (pool.empty()) throw Error("The token pool for head scores is empty.");
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  at::Tensor index = at::randint(0, int64_t(pool.size()), {batch, half}, gen, at::kLong);
+  return score_sequences(model, at::tensor(pool, at::kLong).index_select(0, index.reshape(-1))
+                                    .view({batch, half}));
+}
+
+namespace {
+
+HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
   const ModelConfig& c = model.config();
+  const int64_t batch = half_tokens.size(0), half = half_tokens.size(1);
   const int64_t bos = c.bos_token_id.value_or(-1) >= 0 ? 1 : 0;
   if (2 * half + bos > c.n_ctx) throw Error("The repeated sequence does not fit the context.");
-  if (min_token >= c.d_vocab) throw Error("min_token is outside the vocabulary.");
   c10::InferenceMode guard;
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  at::Tensor half_tokens = at::randint(min_token, c.d_vocab, {batch, half}, gen, at::kLong);
   std::vector<at::Tensor> parts;
   if (bos) parts.push_back(at::full({batch, 1}, *c.bos_token_id, at::kLong));
   parts.push_back(half_tokens);
@@ -43,6 +65,8 @@ HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int6
   model.run(tokens, {}, &hooks);
   return {at::stack(ind), at::stack(prev), at::stack(dup)};
 }
+
+}  // namespace
 
 std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores) {
   at::Tensor flat = scores.reshape(-1).to(at::kCPU);

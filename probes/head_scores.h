@@ -24,6 +24,10 @@ struct HeadScores {
 /// repeated once, after a BOS token when the model has one.
 HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
                                          uint64_t seed, int64_t min_token = 0);
+/// The same with tokens drawn from `pool` (e.g. the induction task's own tokens for a model
+/// trained on it: heads are scored in distribution).
+HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
+                                         uint64_t seed, const std::vector<int64_t>& pool);
 
 /// The (layer, head) pairs of `scores` [n_layers, n_heads], best first.
 std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores);

@@ -84,9 +84,15 @@ int cmd_card(const std::vector<std::string>& argv) {
   const auto clean = accuracy_with(nullptr);
 
   std::cerr << "Scoring heads…\n";
-  const int64_t min_token = c.bos_token_id ? 5 : 0;  // skip the project's special tokens
-  HeadScores scores = repeated_sequence_head_scores(*model, 32, std::min<int64_t>(40, (c.n_ctx - 1) / 2),
-                                                    seed, min_token);
+  // In distribution: the induction task's own tokens when the model knows them (mechscope's
+  // models), else random ids.
+  std::vector<int64_t> pool;
+  if (model->tokenizer() != nullptr)
+    for (const auto& w : tasks::make_task("induction")->vocabulary())
+      if (auto id = model->tokenizer()->token_to_id(w)) pool.push_back(*id);
+  const int64_t half = std::min<int64_t>(24, (c.n_ctx - 1) / 2);
+  HeadScores scores = pool.size() >= 50 ? repeated_sequence_head_scores(*model, 32, half, seed, pool)
+                                        : repeated_sequence_head_scores(*model, 32, half, seed, 0);
   auto ranked = ranked_heads(scores.induction);
   std::vector<std::pair<int64_t, int64_t>> induction_heads;
   for (const auto& h : ranked)
@@ -153,7 +159,9 @@ int cmd_card(const std::vector<std::string>& argv) {
                         : "Not every task reaches the 95% target; see the table.\n\n");
 
   md << "## Known mechanisms (measured with mechscope's own probes)\n\n"
-     << "Head scores on 32 repeated random-token sequences (`probes/head_scores.h`): mean "
+     << "Head scores on 32 repeated sequences of " << half << " random "
+     << (pool.size() >= 50 ? "induction-task tokens" : "tokens")
+     << " (`probes/head_scores.h`): mean "
         "attention from a second-copy token to the token after its first occurrence (induction) "
         "and to the previous position (previous-token).\n\n"
      << "| head | induction | previous-token | duplicate-token |\n|---|---|---|---|\n";
