@@ -70,11 +70,12 @@ HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
 
 std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores) {
   at::Tensor flat = scores.reshape(-1).to(at::kCPU);
-  at::Tensor order = flat.argsort(0, true);
+  at::Tensor order = flat.argsort(0, true).contiguous();
+  const auto idx_of = order.accessor<int64_t, 1>();
   std::vector<std::pair<int64_t, int64_t>> out;
   const int64_t heads = scores.size(1);
   for (int64_t i = 0; i < order.numel(); ++i) {
-    const int64_t idx = order[i].item<int64_t>();
+    const int64_t idx = idx_of[i];
     out.emplace_back(idx / heads, idx % heads);
   }
   return out;

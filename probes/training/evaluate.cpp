@@ -16,6 +16,8 @@ namespace {
 /// Counts the examples whose every answer word is the argmax (greater-than: any valid year).
 void score(const std::vector<tasks::Example>& chunk, const TokenBatch& batch,
            const at::Tensor& pred, const WordIds& words, TaskAccuracy& acc) {
+  const at::Tensor pred_long = pred.to(at::kLong).contiguous();  // [batch, pos]
+  const auto p_of = pred_long.accessor<int64_t, 2>();
   for (size_t b = 0; b < chunk.size(); ++b) {
     const auto& ex = chunk[b];
     const int64_t first = batch.prompt_lengths[b] - 1;  // position predicting answer word 0
@@ -26,7 +28,7 @@ void score(const std::vector<tasks::Example>& chunk, const TokenBatch& batch,
     const auto answer = words.ids(ex.answer);
     bool ok = true;
     for (size_t i = 0; i < answer.size(); ++i) {
-      const int64_t p = pred[b][first + int64_t(i)].item<int64_t>();
+      const int64_t p = p_of[b][first + int64_t(i)];
       ok = ok && (p == answer[i] || (i == 0 && valid.count(p) != 0));
     }
     acc.correct += ok;
