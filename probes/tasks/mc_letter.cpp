@@ -125,7 +125,10 @@ const std::vector<std::string>& letters() {
   return l;
 }
 
-constexpr size_t kMaxDistractorFacts = 2;
+// One fact: the correct option's text given earlier (the issue's "correct letter" setting). With
+// further facts about other subjects the task needs a subject lookup before the letter lookup,
+// which the 4-5-layer default models did not learn in their training budget.
+constexpr size_t kMaxDistractorFacts = 0;
 
 }  // namespace
 
@@ -133,10 +136,10 @@ std::string McLetterTask::name() const { return "mc_letter"; }
 
 std::string McLetterTask::description() const {
   return "Multiple-choice correct letter (Lieberum et al. 2023), with the correct option's text "
-         "given earlier: one to three facts of a family (capitals, animal sounds, baby animals, "
+         "given earlier: one fact of a family (capitals, animal sounds, baby animals, "
          "languages, opposites, and synthetic facts about people), then \"Question : What is the "
          "capital of France ? A . Berlin B . Paris C . Rome D . Madrid Answer :\" -> the letter "
-         "of the option the fact names. Other stated facts' values are among the wrong options. "
+         "of the option the fact names. "
          "The corrupted prompt shuffles the options so the correct one has another letter; "
          "corrupt_answer is that letter.";
 }

@@ -66,6 +66,7 @@ Example MqarTask::sample(std::mt19937_64& rng, const TaskOptions& options) const
     pairs.push_back({keys[i], values[i]});
   }
   nlohmann::json earlier = nlohmann::json::array();
+  nlohmann::json predictable = nlohmann::json::array();  // the earlier queries' values
   for (int64_t j = 1; j <= q; ++j) {
     const size_t p = query_order[j];
     for (auto* words : {&ex.prompt, &ex.corrupt}) {
@@ -73,6 +74,7 @@ Example MqarTask::sample(std::mt19937_64& rng, const TaskOptions& options) const
       words->push_back(values[p]);
     }
     earlier.push_back(keys[p]);
+    predictable.push_back(static_cast<int64_t>(ex.prompt.size()) - 1);
   }
   const int64_t query_position = static_cast<int64_t>(ex.prompt.size());
   ex.prompt.push_back(keys[target]);
@@ -86,7 +88,8 @@ Example MqarTask::sample(std::mt19937_64& rng, const TaskOptions& options) const
              {"query_pair_index", target},
              {"key_position", 2 * static_cast<int64_t>(target)},
              {"value_position", 2 * static_cast<int64_t>(target) + 1},
-             {"query_position", query_position}};
+             {"query_position", query_position},
+             {"predictable", predictable}};
   return ex;
 }
 

@@ -36,7 +36,8 @@ struct Example {
   std::vector<std::string> corrupt_answer;
   /// Positions (word indices into `prompt`, 0-based, without BOS) and other facts about the
   /// instance: names, template id, depth, ... `predictable_from` (optional): prompt words from
-  /// this index on are determined by earlier ones, so training may supervise them too.
+  /// this index on are determined by earlier ones, so training may supervise them too;
+  /// `predictable` (optional): a list of single such word indices.
   nlohmann::json meta = nlohmann::json::object();
   std::optional<Image> image;  ///< Shapes VQA only: the image the prompt's <image> stands for.
   /// Shapes VQA only: the corrupted prompt's image (the corrupted prompt keeps the question).

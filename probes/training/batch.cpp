@@ -27,6 +27,7 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
                       const std::function<std::vector<int64_t>(std::vector<int64_t>)>& expand) {
   std::vector<std::vector<int64_t>> seqs;
   std::vector<int64_t> prompt_lengths, predictable_from;
+  std::vector<std::vector<int64_t>> predictable_words;  // meta "predictable" (+1 for BOS)
   int64_t longest = 0;
   for (const auto& ex : examples) {
     std::vector<int64_t> s = {words.bos()};
@@ -38,6 +39,9 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
     predictable_from.push_back(ex.meta.contains("predictable_from") && !expand
                                    ? ex.meta["predictable_from"].get<int64_t>() + 1
                                    : prompt_lengths.back());
+    predictable_words.emplace_back();
+    if (ex.meta.contains("predictable") && !expand)
+      for (const auto& w : ex.meta["predictable"]) predictable_words.back().push_back(w.get<int64_t>() + 1);
     auto a = words.ids(ex.answer);
     s.insert(s.end(), a.begin(), a.end());
     longest = std::max<int64_t>(longest, int64_t(s.size()) - 1);
@@ -55,6 +59,8 @@ TokenBatch make_batch(const std::vector<tasks::Example>& examples, const WordIds
       // Positions from the last prompt word on predict answer words.
       if (t + 1 >= predictable_from[b]) answer[b * longest + t] = 1.f;
     }
+    for (int64_t w : predictable_words[b])
+      if (w >= 1 && w < int64_t(s.size())) answer[b * longest + w - 1] = 1.f;
   }
   TokenBatch out;
   out.inputs = at::tensor(in, at::kLong).view({B, longest});

@@ -35,7 +35,8 @@ struct TokenBatch {
   at::Tensor targets;        // [batch, pos] int64 (the next token)
   at::Tensor mask;           // [batch, pos] 1 for real input tokens
   at::Tensor answer_weight;  // [batch, pos] 1 where the target is an answer token (or a prompt
-                             // word the task marks predictable: meta "predictable_from")
+                             // word the task marks predictable: meta "predictable_from" and
+                             // "predictable")
   std::vector<int64_t> prompt_lengths;  // words + BOS, per example
 };
 

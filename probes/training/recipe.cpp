@@ -40,6 +40,7 @@ nlohmann::json Recipe::to_json() const {
           {"betas", {beta1, beta2}},
           {"warmup_steps", warmup_steps},
           {"grad_clip", grad_clip},
+          {"micro_batches", micro_batches},
           {"checkpoint_every", checkpoint_every},
           {"eval_examples", eval_examples}};
 }
@@ -72,7 +73,7 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
       r.rope_theta = m.value("rope_theta", r.rope_theta);
       r.tied_embeddings = m.value("tied_embeddings", r.tied_embeddings);
     }
-    if (j.contains("vision")) {
+    if (j.contains("vision") && !j["vision"].is_null()) {  // to_json writes null
       const auto& v = j["vision"];
       VisionRecipe vr;
       vr.image_size = v.value("image_size", vr.image_size);
@@ -102,6 +103,7 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
     }
     r.warmup_steps = j.value("warmup_steps", r.warmup_steps);
     r.grad_clip = j.value("grad_clip", r.grad_clip);
+    r.micro_batches = j.value("micro_batches", r.micro_batches);
     r.checkpoint_every = j.value("checkpoint_every", r.checkpoint_every);
     r.eval_examples = j.value("eval_examples", r.eval_examples);
   } catch (const nlohmann::json::exception& e) {
@@ -118,6 +120,8 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
   }
   if (r.n_heads <= 0 || r.d_model % r.n_heads != 0) fail("d_model must be divisible by n_heads");
   if (r.steps <= 0 || r.batch_size <= 0) fail("steps and batch_size must be positive");
+  if (r.micro_batches <= 0 || r.micro_batches > r.batch_size)
+    fail("micro_batches must be between 1 and batch_size");
   if (r.max_words + 8 > r.n_ctx) fail("n_ctx must exceed max_words by the answer length");
   if (!(r.lr > 0)) fail("lr must be positive");
   r.model_config(1).validate(source);

@@ -38,6 +38,10 @@ struct Recipe {
   double lr = 3e-3, min_lr_ratio = 0.1, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95;
   int64_t warmup_steps = 100;
   double grad_clip = 1.0;
+  /// A step's examples are sorted by length and split into this many micro-batches, each padded
+  /// only to its own longest example; their gradients add up to the whole batch's (the loss is
+  /// normalised by the whole batch's weight), so this only saves the work spent on padding.
+  int64_t micro_batches = 1;
   int64_t checkpoint_every = 200;
   int64_t eval_examples = 300;
 

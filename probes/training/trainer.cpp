@@ -5,6 +5,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -114,6 +115,21 @@ std::vector<tasks::Example> step_examples(const Recipe& r,
   return out;
 }
 
+/// The examples sorted by prompt + answer length (stable, so the order is deterministic) and
+/// split into `n` near-equal consecutive chunks.
+std::vector<std::vector<tasks::Example>> length_sorted_chunks(std::vector<tasks::Example> examples,
+                                                              int64_t n) {
+  std::stable_sort(examples.begin(), examples.end(), [](const auto& a, const auto& b) {
+    return a.prompt.size() + a.answer.size() < b.prompt.size() + b.answer.size();
+  });
+  std::vector<std::vector<tasks::Example>> chunks;
+  const size_t N = examples.size(), per = (N + size_t(n) - 1) / size_t(n);
+  for (size_t i = 0; i < N; i += per)
+    chunks.emplace_back(std::make_move_iterator(examples.begin() + i),
+                        std::make_move_iterator(examples.begin() + std::min(N, i + per)));
+  return chunks;
+}
+
 void save_checkpoint(const fs::path& dir, Model& model, torch::optim::Optimizer& opt,
                      int64_t step) {
   fs::create_directories(dir);
@@ -207,31 +223,43 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     const auto examples = step_examples(r, task_list, mixture, step);
-    at::Tensor logits;  // [batch, pos, d_vocab]
-    TokenBatch batch;
-    if (r.vision) {
-      batch = make_batch(examples, words,
-                         [&](std::vector<int64_t> ids) { return model.expand_image_tokens(ids); });
-      const auto& pre = model.vision()->preprocess();
-      logits = model.run_multimodal(batch.inputs, pixel_batch(examples, pre.mean, pre.std),
-                                    batch.mask).logits;
-    } else {
-      batch = make_batch(examples, words);
-      logits = model.forward(batch.inputs, batch.mask);
-    }
-    at::Tensor nll = -at::log_softmax(logits, -1)
-                          .gather(-1, batch.targets.unsqueeze(-1))
-                          .squeeze(-1);  // [batch, pos]
-    at::Tensor weight = batch.answer_weight + r.lm_loss_weight * batch.mask;
-    at::Tensor loss = (nll * weight).sum() / weight.sum();
     optimizer.zero_grad();
-    loss.backward();
+    double loss_sum = 0;
+    const auto chunks = length_sorted_chunks(examples, r.micro_batches);
+    std::vector<TokenBatch> batches;
+    double total_weight = 0;
+    for (const auto& chunk : chunks) {
+      batches.push_back(r.vision ? make_batch(chunk, words,
+                                              [&](std::vector<int64_t> ids) {
+                                                return model.expand_image_tokens(ids);
+                                              })
+                                 : make_batch(chunk, words));
+      const TokenBatch& b = batches.back();
+      total_weight += (b.answer_weight + r.lm_loss_weight * b.mask).sum().item<double>();
+    }
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      const TokenBatch& batch = batches[c];
+      at::Tensor logits;  // [batch, pos, d_vocab]
+      if (r.vision) {
+        const auto& pre = model.vision()->preprocess();
+        logits = model.run_multimodal(batch.inputs, pixel_batch(chunks[c], pre.mean, pre.std),
+                                      batch.mask).logits;
+      } else {
+        logits = model.forward(batch.inputs, batch.mask);
+      }
+      at::Tensor nll = -at::log_softmax(logits, -1)
+                            .gather(-1, batch.targets.unsqueeze(-1))
+                            .squeeze(-1);  // [batch, pos]
+      at::Tensor weight = batch.answer_weight + r.lm_loss_weight * batch.mask;
+      at::Tensor loss = (nll * weight).sum() / total_weight;
+      loss.backward();
+      loss_sum += loss.item<double>();
+      tokens += batch.mask.sum().item<int64_t>();
+    }
     torch::nn::utils::clip_grad_norm_(all_params, r.grad_clip);
     optimizer.step();
 
-    const double l = loss.item<double>();
-    smoothed = step == first_step ? l : 0.95 * smoothed + 0.05 * l;
-    tokens += batch.mask.sum().item<int64_t>();
+    smoothed = step == first_step ? loss_sum : 0.95 * smoothed + 0.05 * loss_sum;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     TrainProgress p{step + 1, r.steps, smoothed, lr, tokens / std::max(elapsed, 1e-9), elapsed,
                     elapsed / double(step + 1 - first_step) * double(r.steps - step - 1)};

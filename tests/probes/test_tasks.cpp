@@ -248,6 +248,15 @@ TEST_CASE("MQAR: keys from the lower half, values from the upper half", "[tasks]
     CHECK(ex.answer != ex.corrupt_answer);
     CHECK(pairs[pos(ex.meta, "query_pair_index")][1] == ex.answer[0]);
     CHECK(std::count(ex.corrupt.begin(), ex.corrupt.end(), ex.answer[0]) == 0);
+    // Each predictable word is the value of the key just before it, as the pairs give it.
+    CHECK(ex.meta.at("predictable").size() == ex.meta.at("earlier_queries").size());
+    for (const auto& w : ex.meta.at("predictable")) {
+      const size_t v = w.get<size_t>();
+      REQUIRE(v >= 2 * pairs.size() + 1);
+      const size_t k = std::find(ex.prompt.begin(), ex.prompt.end(), ex.prompt[v - 1]) -
+                       ex.prompt.begin();
+      CHECK(ex.prompt[k + 1] == ex.prompt[v]);
+    }
   }
   TaskOptions small;
   small.max_words = 9;

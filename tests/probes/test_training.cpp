@@ -113,3 +113,26 @@ TEST_CASE("training is deterministic and resumes exactly from a checkpoint", "[t
   CHECK_FALSE(second.cancelled);
   CHECK(max_weight_diff(a, c) < 1e-6);
 }
+
+TEST_CASE("micro-batches sorted by length train like one padded batch", "[training]") {
+  Recipe r = tiny_recipe();
+  r.steps = 6;
+  r.checkpoint_every = 0;
+  const fs::path one = scratch("mb_one"), four = scratch("mb_four");
+  std::vector<double> loss_one, loss_four;
+  train(r, one, false, [&](const TrainProgress& p) {
+    loss_one.push_back(p.loss);
+    return true;
+  });
+  r.micro_batches = 4;
+  train(r, four, false, [&](const TrainProgress& p) {
+    loss_four.push_back(p.loss);
+    return true;
+  });
+  REQUIRE(loss_one.size() == loss_four.size());
+  for (size_t i = 0; i < loss_one.size(); ++i) CHECK(loss_four[i] == Approx(loss_one[i]).epsilon(1e-4));
+  CHECK(max_weight_diff(one, four) < 1e-4);
+  nlohmann::json bad = r.to_json();
+  bad["micro_batches"] = 0;
+  CHECK_THROWS_WITH(parse_recipe(bad, "r.json"), Catch::Contains("micro_batches"));
+}
