@@ -11,5 +11,9 @@ int cmd_cache(const std::vector<std::string>& argv);
 int cmd_train(const std::vector<std::string>& argv);
 int cmd_evaluate(const std::vector<std::string>& argv);
 int cmd_card(const std::vector<std::string>& argv);
+int cmd_attention(const std::vector<std::string>& argv);
+#ifdef MECHSCOPE_CLI_HAS_EXPORT
+int cmd_export(const std::vector<std::string>& argv);  // needs Qt: built only when it is found
+#endif
 
 }  // namespace mechscope::cli

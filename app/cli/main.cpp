@@ -1,6 +1,7 @@
 // mechscope-cli: the command-line face of mechscope.
 #include <ATen/Parallel.h>
 
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -19,7 +20,12 @@ const char* kUsage =
     "  cache      write logits and activations of a prompt to HDF5\n"
     "  train      train a model on the task suite from a recipe\n"
     "  evaluate   per-task accuracy of a model on the task suite\n"
-    "  card       measure a trained model and write its MODEL_CARD.md\n\n"
+    "  card       measure a trained model and write its MODEL_CARD.md\n"
+    "  attention  store every head's attention pattern on a prompt in a .mscope session\n"
+#ifdef MECHSCOPE_CLI_HAS_EXPORT
+    "  export     draw a session's results as PNG, SVG or PDF figures\n"
+#endif
+    "\n"
     "Run `mechscope-cli COMMAND --help` for a command's options.\n";
 
 }  // namespace
@@ -28,7 +34,12 @@ int main(int argc, char** argv) {
   using namespace mechscope::cli;
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
       {"info", cmd_info},   {"generate", cmd_generate}, {"cache", cmd_cache},
-      {"train", cmd_train}, {"evaluate", cmd_evaluate}, {"card", cmd_card}};
+      {"train", cmd_train}, {"evaluate", cmd_evaluate}, {"card", cmd_card},
+      {"attention", cmd_attention},
+#ifdef MECHSCOPE_CLI_HAS_EXPORT
+      {"export", cmd_export},
+#endif
+  };
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;
@@ -38,7 +49,11 @@ int main(int argc, char** argv) {
     std::cerr << "mechscope-cli: unknown command '" << argv[1] << "' (try --help).\n";
     return 2;
   }
-  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  // Every core by default; OMP_NUM_THREADS, when set, decides (e.g. two runs side by side).
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  at::set_num_threads(omp != nullptr && std::atoi(omp) > 0
+                          ? std::atoi(omp)
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   try {
     return it->second(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
-// mechscope: the Qt workbench. `mechscope [--model PATH] [--tokenizer PATH]`; with --screenshot
-// FILE it runs --prompt once (and --generate N tokens), saves the window as FILE and exits.
+// mechscope: the Qt workbench. `mechscope [--model PATH] [--tokenizer PATH] [SESSION.mscope]`;
+// with --screenshot FILE it runs --prompt once (then --generate N tokens and --probe NAME when
+// asked), saves the window as FILE and exits.
 #include <ATen/Parallel.h>
 
 #include <QApplication>
@@ -7,36 +8,64 @@
 #include <QTimer>
 #include <thread>
 
+#include "app/gui/analysis_area.h"
 #include "app/gui/generate_panel.h"
 #include "app/gui/main_window.h"
 #include "app/gui/model_host.h"
+#include "app/gui/probe_actions.h"
 #include "app/gui/prompt_panel.h"
 #include "core/model/default_model.h"
+#include "views/result_view.h"
 
 namespace {
 
-// Saves the window after the first Run (and generation, when asked) completes, then quits.
-void scheduleScreenshot(mechscope::MainWindow& window, const QString& file, const QString& prompt,
-                        int generateTokens) {
+/// What --screenshot does before saving the window.
+struct ScreenshotPlan {
+  QString file, prompt, probe;
+  int generateTokens = 0;
+  nlohmann::json viewState;  // applied to the probe's Result view
+  bool loadsModel = false;
+};
+
+// Saves the window after the scripted steps finish: Run, then (when asked) generation, then the
+// probe; with no model to load, once the session is shown. Quits with 1 on any error.
+void scheduleScreenshot(mechscope::MainWindow& window, const ScreenshotPlan& plan) {
   using mechscope::ModelHost;
   ModelHost* host = window.host();
-  auto grab = [&window, file] {
-    QTimer::singleShot(300, &window, [&window, file] {
+  auto grab = [&window, file = plan.file] {
+    QTimer::singleShot(500, &window, [&window, file] {
       const bool ok = window.grab().save(file);
       if (!ok) qWarning("Could not save the screenshot to %s", qPrintable(file));
       QApplication::exit(ok ? 0 : 1);
     });
   };
-  QObject::connect(host, &ModelHost::modelLoaded, &window, [&window, prompt] {
-    window.promptPanel()->setPrompt(prompt);
+  auto probe = [&window, plan, grab] {
+    if (plan.probe.isEmpty()) return grab();
+    const bool started = plan.probe == QStringLiteral("attention")
+                             ? window.runAttention()
+                             : window.probeActions()->runPlugin(plan.probe);
+    if (!started) QApplication::exit(1);
+  };
+  if (!plan.loadsModel) {
+    QTimer::singleShot(0, &window, grab);
+    return;
+  }
+  QObject::connect(host, &ModelHost::modelLoaded, &window, [&window, plan] {
+    window.promptPanel()->setPrompt(plan.prompt);
     window.onRun();
   });
-  QObject::connect(host, &ModelHost::predictionsReady, &window, [&window, generateTokens, grab] {
-    if (generateTokens <= 0) return grab();
-    window.generatePanel()->setTokenCount(generateTokens);
+  QObject::connect(host, &ModelHost::predictionsReady, &window, [&window, plan, probe] {
+    if (plan.generateTokens <= 0) return probe();
+    window.generatePanel()->setTokenCount(plan.generateTokens);
     window.onGenerate();
   });
-  QObject::connect(host, &ModelHost::generationFinished, &window, grab);
+  QObject::connect(host, &ModelHost::generationFinished, &window, probe);
+  QObject::connect(&window, &mechscope::MainWindow::resultAdded, &window,
+                   [&window, plan, grab](const QString& id) {
+                     if (!plan.viewState.is_null())
+                       window.analysisArea()->view(id)->setState(plan.viewState);
+                     grab();
+                   });
   QObject::connect(host, &ModelHost::failed, &window, [] { QApplication::exit(1); });
 }
 
@@ -60,28 +89,52 @@ int main(int argc, char** argv) {
        "PATH"},
       {"tokenizer", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model).",
        "PATH"},
+      // Not --session: QGuiApplication takes -session/--session (X11 session management).
+      {"session-file", "A saved session (.mscope) to open (or give it as the argument).", "FILE"},
       {"prompt", "Prompt to start with.", "TEXT"},
       {"screenshot", "Run the prompt once, save the window to FILE (PNG) and exit.", "FILE"},
       {"generate", "With --screenshot: also generate N tokens before saving.", "N"},
+      {"probe", "With --screenshot: then run the probe NAME (attention, or a plugin's name).",
+       "NAME"},
+      {"view-state", "With --probe: the Result view's state as JSON, e.g. {\"mode\":\"all\"}.",
+       "JSON"},
   });
+  parser.addPositionalArgument("session", "A saved session (.mscope) to open.", "[SESSION]");
   parser.process(app);
+  QString session = parser.value("session-file");
+  if (session.isEmpty() && !parser.positionalArguments().isEmpty())
+    session = parser.positionalArguments().front();
 
   mechscope::MainWindow window;
   const QString prompt = parser.isSet("prompt") ? parser.value("prompt") : QString();
   if (!prompt.isEmpty()) window.promptPanel()->setPrompt(prompt);
+  QString model = parser.value("model"), tokenizer = parser.value("tokenizer");
+  if (model.isEmpty() && std::filesystem::exists(mechscope::default_model_path() / "config.json"))
+    model = QString::fromStdString(mechscope::default_model_path().string());
+
   if (parser.isSet("screenshot")) {
     window.setErrorDialogsEnabled(false);
+    window.setUnsavedChangesAnswer(QMessageBox::Discard);
     QObject::connect(&window, &mechscope::MainWindow::errorShown,
                      [](const QString& message) { qCritical("%s", qPrintable(message)); });
-    scheduleScreenshot(window, parser.value("screenshot"),
-                       prompt.isEmpty() ? QStringLiteral("Once upon a time") : prompt,
-                       parser.value("generate").toInt());
+    ScreenshotPlan plan;
+    plan.file = parser.value("screenshot");
+    plan.prompt = prompt.isEmpty() ? QStringLiteral("Once upon a time") : prompt;
+    plan.generateTokens = parser.value("generate").toInt();
+    plan.probe = parser.value("probe");
+    plan.loadsModel = !model.isEmpty();
+    if (parser.isSet("view-state")) {
+      plan.viewState =
+          nlohmann::json::parse(parser.value("view-state").toStdString(), nullptr, false);
+      if (plan.viewState.is_discarded()) {
+        qCritical("--view-state is not valid JSON.");
+        return 2;
+      }
+    }
+    scheduleScreenshot(window, plan);
   }
   window.show();
-  if (parser.isSet("model")) {
-    window.openModel(parser.value("model"), parser.value("tokenizer"));
-  } else if (std::filesystem::exists(mechscope::default_model_path() / "config.json")) {
-    window.openModel(QString::fromStdString(mechscope::default_model_path().string()));
-  }
+  if (!session.isEmpty() && !window.openSession(session) && parser.isSet("screenshot")) return 1;
+  if (!model.isEmpty()) window.openModel(model, tokenizer);
   return app.exec();
 }

@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -14,13 +15,23 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
+#include <optional>
 
+#include "app/gui/analysis_area.h"
 #include "app/gui/generate_panel.h"
 #include "app/gui/model_host.h"
 #include "app/gui/model_panel.h"
+#include "app/gui/probe_actions.h"
 #include "app/gui/prompt_panel.h"
 #include "app/gui/recent_models.h"
+#include "app/gui/results_browser.h"
+#include "app/gui/session_controller.h"
+#include "app/gui/task_picker.h"
+#include "core/tokenizer/tokenizer.h"
+#include "probes/tasks/task.h"
 
 namespace mechscope {
 namespace {
@@ -34,46 +45,192 @@ QString guessLlama2cTokenizer(const QString& modelFile) {
   return candidates.size() == 1 ? info.dir().filePath(candidates.front()) : QString();
 }
 
+// Task examples are lists of words. Rendered for people ("store, John") they suit subword
+// tokenizers; a word-level tokenizer (mechscope's own models) would read "store," as one unknown
+// word, so for those the words are joined by single spaces instead.
+TaskPicker::WordRenderer wordRenderer(const ModelHost* host) {
+  return [host](const std::vector<std::string>& words) {
+    const std::string rendered = tasks::render_words(words);
+    const Tokenizer* tok = host->tokenizer();
+    if (tok == nullptr) return QString::fromStdString(rendered);
+    std::optional<int64_t> unk = tok->token_to_id("<unk>");
+    if (!unk) unk = tok->token_to_id("[UNK]");
+    if (!unk) return QString::fromStdString(rendered);
+    try {
+      for (int64_t id : tok->encode(rendered, false).ids)
+        if (id == *unk) {
+          std::string spaced;
+          for (const std::string& w : words) spaced += (spaced.empty() ? "" : " ") + w;
+          return QString::fromStdString(spaced);
+        }
+    } catch (const std::exception&) {
+    }
+    return QString::fromStdString(rendered);
+  };
+}
+
+QString jsonText(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? QString::fromStdString(it->get<std::string>())
+                                               : QString();
+}
+
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), host_(new ModelHost(this)) {
-  setWindowTitle(tr("mechscope"));
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), host_(new ModelHost(this)), session_(new SessionController(this)) {
+  setObjectName("mainWindow");
   createActions();
+  createDocks();
 
-  modelPanel_ = new ModelPanel(openFolder_, openFile_, this);
-  modelPanel_->setRecent(RecentModels::load());
-  auto* dock = new QDockWidget(tr("Model"), this);
-  dock->setObjectName("modelDock");
-  dock->setWidget(modelPanel_);
-  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-  addDockWidget(Qt::LeftDockWidgetArea, dock);
-
-  promptPanel_ = new PromptPanel(this);
-  generatePanel_ = new GeneratePanel(this);
-  auto* workspace = new QSplitter(Qt::Horizontal, this);
-  workspace->addWidget(promptPanel_);
-  workspace->addWidget(generatePanel_);
-  workspace->setStretchFactor(0, 3);
-  workspace->setStretchFactor(1, 2);
   pages_ = new QStackedWidget(this);
+  pages_->setObjectName("pages");
   pages_->addWidget(createEmptyPage());
-  pages_->addWidget(workspace);
+  pages_->addWidget(createWorkspace());
   setCentralWidget(pages_);
+  createStatusBar();
 
-  statusLabel_ = new QLabel(tr("Open a model to start."), this);
-  progress_ = new QProgressBar(this);
-  progress_->setMaximumWidth(240);
-  progress_->setFormat(tr("%v / %m tokens"));
-  progress_->hide();
-  statusBar()->addWidget(statusLabel_, 1);
-  statusBar()->addPermanentWidget(progress_);
+  probes_ = new ProbeActions(host_, promptPanel_, this);
+  menuBar()->insertMenu(menuBar()->actions().value(2), probes_->menu());  // after File, Model
+  auto* toolbar = addToolBar(tr("Main"));
+  toolbar->setObjectName("mainToolbar");
+  toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  toolbar->addAction(run_);
+  toolbar->addAction(probes_->attentionAction());
+  toolbar->addAction(cancel_);
 
   connect(modelPanel_, &ModelPanel::recentActivated, this, &MainWindow::openModel);
   connect(promptPanel_, &PromptPanel::promptChanged, this, &MainWindow::onPromptChanged);
+  connect(promptPanel_, &PromptPanel::inputsEdited, this, [this] {
+    if (!restoring_) session_->markDirty();
+  });
   connect(promptPanel_, &PromptPanel::runRequested, this, &MainWindow::onRun);
+  connect(promptPanel_->taskPicker(), &TaskPicker::failed, this,
+          [this](const QString& message) { showError(tr("Could not make an example"), message); });
+  promptPanel_->taskPicker()->setWordRenderer(wordRenderer(host_));
   connect(generatePanel_, &GeneratePanel::generateRequested, this, &MainWindow::onGenerate);
   connect(generatePanel_, &GeneratePanel::cancelRequested, this, &MainWindow::onCancel);
 
+  connect(results_, &ResultsBrowser::selectionChanged, analysis_, &AnalysisArea::showResult);
+  connect(results_, &ResultsBrowser::exportRequested, this, &MainWindow::onExportFigure);
+  connect(results_, &ResultsBrowser::deleteRequested, this, &MainWindow::deleteResult);
+  connect(analysis_, &AnalysisArea::viewStateChanged, this, [this] {
+    if (!restoring_) session_->markDirty();
+  });
+  connect(probes_, &ProbeActions::message, statusLabel_, &QLabel::setText);
+  connect(probes_, &ProbeActions::failed, this, &MainWindow::showError);
+  connect(session_, &SessionController::dirtyChanged, this, &MainWindow::updateTitle);
+  connect(session_, &SessionController::pathChanged, this, &MainWindow::updateTitle);
+  connect(session_, &SessionController::failed, this, &MainWindow::showError);
+  session_->setViewsProvider([this] {
+    return nlohmann::json{{"workbench", workbenchState()}, {"results", analysis_->viewStates()}};
+  });
+  connectHost();
+
+  probes_->scanDefaultPlugins();
+  updateState();
+  updateTitle();
+  resize(1400, 900);
+}
+
+void MainWindow::createActions() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  openFolder_ = file->addAction(tr("Open model &folder…"), this, &MainWindow::onOpenModelFolder);
+  openFolder_->setShortcut(QKeySequence::Open);
+  openFolder_->setToolTip(tr("A Hugging Face folder: config.json, *.safetensors, tokenizer.json"));
+  openFile_ = file->addAction(tr("Open &llama2.c file…"), this, &MainWindow::onOpenLlama2cFile);
+  file->addSeparator();
+  file->addAction(tr("&New session"), this, &MainWindow::newSession)
+      ->setShortcut(QKeySequence::New);
+  file->addAction(tr("Open &session…"), this, &MainWindow::onOpenSession)
+      ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  file->addAction(tr("&Save session"), this, &MainWindow::saveSession)
+      ->setShortcut(QKeySequence::Save);
+  file->addAction(tr("Save session &as…"), this, &MainWindow::onSaveSessionAs)
+      ->setShortcut(QKeySequence::SaveAs);
+  file->addSeparator();
+  file->addAction(tr("&Export all figures…"), this, &MainWindow::onExportAllFigures);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows)
+      ->setShortcut(QKeySequence::Quit);
+
+  QMenu* model = menuBar()->addMenu(tr("&Model"));
+  run_ = model->addAction(tr("&Run"), this, &MainWindow::onRun);
+  run_->setToolTip(tr("Forward pass: top-k next-token predictions (Ctrl+Enter)"));
+  run_->setShortcuts(
+      {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+  generate_ = model->addAction(tr("&Generate"), this, &MainWindow::onGenerate);
+  generate_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return));
+  cancel_ = model->addAction(tr("&Cancel"), this, &MainWindow::onCancel);
+  cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
+  cancel_->setToolTip(tr("Stop the running generation or probe (Esc)"));
+  model->addSeparator();
+  openSessionModel_ =
+      model->addAction(tr("Open the &session's model"), this, &MainWindow::onOpenSessionModel);
+  openSessionModel_->setToolTip(tr("Load the model the session's results were made with"));
+}
+
+void MainWindow::createDocks() {
+  modelPanel_ = new ModelPanel(openFolder_, openFile_, this);
+  modelPanel_->setRecent(RecentModels::load());
+  modelDock_ = new QDockWidget(tr("Model"), this);
+  modelDock_->setObjectName("modelDock");
+  modelDock_->setWidget(modelPanel_);
+  addDockWidget(Qt::LeftDockWidgetArea, modelDock_);
+
+  results_ = new ResultsBrowser(this);
+  results_->setObjectName("resultsBrowser");
+  resultsDock_ = new QDockWidget(tr("Results"), this);
+  resultsDock_->setObjectName("resultsDock");
+  resultsDock_->setWidget(results_);
+  addDockWidget(Qt::LeftDockWidgetArea, resultsDock_);
+  splitDockWidget(modelDock_, resultsDock_, Qt::Vertical);
+  resizeDocks({modelDock_, resultsDock_}, {480, 320}, Qt::Vertical);
+  resizeDocks({modelDock_}, {300}, Qt::Horizontal);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(modelDock_->toggleViewAction());
+  view->addAction(resultsDock_->toggleViewAction());
+}
+
+QWidget* MainWindow::createWorkspace() {
+  promptPanel_ = new PromptPanel(this);
+  generatePanel_ = new GeneratePanel(this);
+  inputs_ = new QSplitter(Qt::Vertical, this);
+  inputs_->setObjectName("inputsSplitter");
+  inputs_->addWidget(promptPanel_);
+  inputs_->addWidget(generatePanel_);
+  inputs_->setStretchFactor(0, 3);
+  inputs_->setStretchFactor(1, 1);
+  analysis_ = new AnalysisArea(this);
+  workspace_ = new QSplitter(Qt::Horizontal, this);
+  workspace_->setObjectName("workspace");
+  workspace_->addWidget(inputs_);
+  workspace_->addWidget(analysis_);
+  workspace_->setStretchFactor(0, 2);
+  workspace_->setStretchFactor(1, 5);
+  workspace_->setSizes({420, 900});
+  return workspace_;
+}
+
+void MainWindow::createStatusBar() {
+  statusLabel_ = new QLabel(tr("Open a model to start."), this);
+  statusLabel_->setObjectName("statusLabel");
+  progress_ = new QProgressBar(this);
+  progress_->setObjectName("jobProgress");
+  progress_->setMaximumWidth(240);
+  progress_->hide();
+  cancelButton_ = new QToolButton(this);
+  cancelButton_->setObjectName("statusCancel");
+  cancelButton_->setDefaultAction(cancel_);
+  cancelButton_->hide();
+  statusBar()->addWidget(statusLabel_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancelButton_);
+}
+
+void MainWindow::connectHost() {
   connect(host_, &ModelHost::busyChanged, this, &MainWindow::updateState);
   connect(host_, &ModelHost::loadStarted, modelPanel_, &ModelPanel::onLoadStarted);
   connect(host_, &ModelHost::modelLoaded, this, &MainWindow::onModelLoaded);
@@ -86,9 +243,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), host_(new ModelHo
   });
   connect(host_, &ModelHost::generationStarted, this, [this](int total) {
     generatePanel_->onGenerationStarted(promptPanel_->prompt());
-    progress_->setRange(0, total);
-    progress_->setValue(0);
-    progress_->show();
+    showProgress(0, total, tr("%v / %m tokens"));
   });
   connect(host_, &ModelHost::generationProgress, this,
           [this](const QString& text, int generated, int total) {
@@ -99,11 +254,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), host_(new ModelHo
   connect(host_, &ModelHost::generationFinished, this,
           [this](const QString& text, int generated, bool cancelled) {
             generatePanel_->onGenerationFinished(text, cancelled);
-            progress_->hide();
+            hideProgress();
             statusLabel_->setText(cancelled
                                       ? tr("Generation cancelled after %1 tokens.").arg(generated)
                                       : tr("Generated %1 tokens.").arg(generated));
           });
+  connect(host_, &ModelHost::probeStarted, this, [this](const QString& title) {
+    showProgress(0, 100, tr("%p%"));
+    statusLabel_->setText(tr("%1: running…").arg(title));
+  });
+  connect(host_, &ModelHost::probeProgress, progress_, &QProgressBar::setValue);
+  connect(host_, &ModelHost::probeFinished, this, &MainWindow::onProbeFinished);
+  connect(host_, &ModelHost::probeCancelled, this, [this](const QString& title) {
+    hideProgress();
+    statusLabel_->setText(tr("%1: cancelled.").arg(title));
+  });
   connect(host_, &ModelHost::failed, this, [this](const QString& title, const QString& message) {
     if (!loadingPath_.isEmpty()) {  // a failed load leaves the previous model (if any) open
       loadingPath_.clear();
@@ -112,32 +277,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), host_(new ModelHo
       else
         modelPanel_->onLoadFailed();
     }
-    progress_->hide();
+    hideProgress();
     showError(title, message);
   });
-
-  updateState();
-  resize(1280, 800);
-}
-
-void MainWindow::createActions() {
-  QMenu* file = menuBar()->addMenu(tr("&File"));
-  openFolder_ = file->addAction(tr("Open model &folder…"), this, &MainWindow::onOpenModelFolder);
-  openFolder_->setShortcut(QKeySequence::Open);
-  openFolder_->setToolTip(tr("A Hugging Face folder: config.json, *.safetensors, tokenizer.json"));
-  openFile_ = file->addAction(tr("Open &llama2.c file…"), this, &MainWindow::onOpenLlama2cFile);
-  file->addSeparator();
-  file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows)
-      ->setShortcut(QKeySequence::Quit);
-
-  QMenu* model = menuBar()->addMenu(tr("&Model"));
-  run_ = model->addAction(tr("&Run"), this, &MainWindow::onRun);
-  run_->setShortcuts(
-      {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
-  generate_ = model->addAction(tr("&Generate"), this, &MainWindow::onGenerate);
-  generate_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return));
-  cancel_ = model->addAction(tr("&Cancel"), this, &MainWindow::onCancel);
-  cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
 }
 
 QWidget* MainWindow::createEmptyPage() {
@@ -145,11 +287,12 @@ QWidget* MainWindow::createEmptyPage() {
   page->setObjectName("emptyPage");
   auto* layout = new QVBoxLayout(page);
   layout->addStretch(1);
-  auto* title = new QLabel(tr("<h2>Open a model…</h2>"
-                              "<p>A Hugging Face folder (config.json + safetensors) or a "
-                              "llama2.c <tt>.bin</tt> checkpoint.<br>From the command line: "
-                              "<tt>mechscope --model PATH [--tokenizer PATH]</tt></p>"),
-                           page);
+  auto* title =
+      new QLabel(tr("<h2>Open a model…</h2>"
+                    "<p>A Hugging Face folder (config.json + safetensors) or a "
+                    "llama2.c <tt>.bin</tt> checkpoint, or a saved session.<br>From the "
+                    "command line: <tt>mechscope --model PATH [--tokenizer PATH]</tt></p>"),
+                 page);
   title->setAlignment(Qt::AlignCenter);
   layout->addWidget(title);
   for (QAction* action : {openFolder_, openFile_}) {
@@ -157,6 +300,9 @@ QWidget* MainWindow::createEmptyPage() {
     connect(button, &QPushButton::clicked, action, &QAction::trigger);
     layout->addWidget(button, 0, Qt::AlignHCenter);
   }
+  auto* session = new QPushButton(tr("Open session…"), page);
+  connect(session, &QPushButton::clicked, this, &MainWindow::onOpenSession);
+  layout->addWidget(session, 0, Qt::AlignHCenter);
   layout->addStretch(2);
   return page;
 }
@@ -188,14 +334,16 @@ void MainWindow::onModelLoaded() {
   modelPanel_->onModelLoaded(s);
   modelPanel_->setRecent(RecentModels::add({loadingPath_, loadingTokenizer_}));
   loadingPath_.clear();
-  pages_->setCurrentIndex(1);
-  setWindowTitle(tr("%1 — mechscope").arg(QFileInfo(s.path).fileName()));
+  if (session_->results().empty()) session_->setModel(host_->identity());
+  promptPanel_->taskPicker()->setMaxWords(std::max<qint64>(1, s.context - 1));  // BOS
   statusLabel_->setText(s.hasTokenizer ? tr("Loaded %1 (%2).").arg(s.path, s.family)
                                        : tr("Loaded %1, but it has no tokenizer: reopen it with "
                                             "--tokenizer PATH.")
                                              .arg(s.path));
   promptPanel_->setPredictions({});
   onPromptChanged(promptPanel_->prompt());
+  updatePage();
+  updateTitle();
   updateState();
 }
 
@@ -215,7 +363,63 @@ void MainWindow::onGenerate() {
     host_->generate(promptPanel_->prompt(), generatePanel_->tokenCount());
 }
 
-void MainWindow::onCancel() { host_->cancel(); }
+void MainWindow::onCancel() {
+  if (!host_->cancellable()) return;
+  host_->cancel();
+  statusLabel_->setText(tr("Cancelling…"));
+}
+
+bool MainWindow::runAttention() { return probes_->runAttention(); }
+
+void MainWindow::onProbeFinished(const Result& result) {
+  hideProgress();
+  std::shared_ptr<const Result> stored = session_->addResult(result);
+  session_->setModel(host_->identity());
+  session_->addPrompt(probes_->lastInputs());
+  results_->addResult(*stored);
+  analysis_->addResult(stored);
+  const QString id = QString::fromStdString(stored->id);
+  selectResult(id);
+  updatePage();
+  statusLabel_->setText(tr("%1 is ready.").arg(QString::fromStdString(stored->title)));
+  emit resultAdded(id);
+}
+
+QString MainWindow::selectedResultId() const { return analysis_->currentId(); }
+
+void MainWindow::selectResult(const QString& id) {
+  results_->select(id);
+  analysis_->showResult(id);  // also when the browser's selection did not change
+}
+
+void MainWindow::deleteResult(const QString& id) {
+  const QStringList ids = results_->ids();
+  const int index = ids.indexOf(id);
+  if (index < 0) return;
+  const bool shown = selectedResultId() == id;
+  session_->removeResult(id);
+  results_->removeResult(id);
+  analysis_->removeResult(id);
+  if (shown) selectResult(ids.value(index + 1, ids.value(index - 1)));
+  statusLabel_->setText(tr("Deleted %1.").arg(id));
+}
+
+void MainWindow::setUnsavedChangesAnswer(QMessageBox::StandardButton answer) {
+  session_->setUnsavedChangesAnswer(answer);
+}
+
+void MainWindow::showProgress(int value, int maximum, const QString& format) {
+  progress_->setRange(0, maximum);
+  progress_->setValue(value);
+  progress_->setFormat(format);
+  progress_->show();
+  cancelButton_->show();
+}
+
+void MainWindow::hideProgress() {
+  progress_->hide();
+  cancelButton_->hide();
+}
 
 void MainWindow::updateState() {
   const bool ready = host_->hasModel() && !host_->busy();
@@ -223,9 +427,28 @@ void MainWindow::updateState() {
   generatePanel_->setState(ready, host_->generating());
   run_->setEnabled(ready);
   generate_->setEnabled(ready);
-  cancel_->setEnabled(host_->generating());
+  cancel_->setEnabled(host_->cancellable());
   openFolder_->setEnabled(!host_->busy());
   openFile_->setEnabled(!host_->busy());
+  const QString sessionModel = jsonText(session_->model(), "path");
+  openSessionModel_->setEnabled(!host_->busy() && !sessionModel.isEmpty() &&
+                                QFileInfo::exists(sessionModel) &&
+                                sessionModel != jsonText(host_->identity(), "path"));
+  if (probes_) probes_->updateState();
+}
+
+void MainWindow::updateTitle() {
+  const QString model = jsonText(host_->identity(), "name");
+  QString title = session_->displayName() + QStringLiteral("[*]");
+  if (!model.isEmpty()) title += QStringLiteral(" — ") + model;
+  setWindowTitle(title + QStringLiteral(" — mechscope"));
+  setWindowModified(session_->isDirty());
+}
+
+void MainWindow::updatePage() {
+  const bool work =
+      host_->hasModel() || !session_->results().empty() || !session_->path().isEmpty();
+  pages_->setCurrentIndex(work ? 1 : 0);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {
@@ -236,6 +459,13 @@ void MainWindow::showError(const QString& title, const QString& message) {
   box->setObjectName("errorBox");
   box->setAttribute(Qt::WA_DeleteOnClose);
   box->open();  // window-modal but does not block the event loop
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (session_->maybeSave(this))
+    event->accept();
+  else
+    event->ignore();
 }
 
 }  // namespace mechscope

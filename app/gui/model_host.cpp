@@ -3,12 +3,15 @@
 #include <ATen/Parallel.h>
 
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+#include <filesystem>
 
 #include "core/model/generate.h"
 #include "core/model/loader.h"
 #include "core/model/model.h"
 #include "core/util/error.h"
 #include "probes/next_token.h"
+#include "probes/result_meta.h"
 
 namespace mechscope {
 namespace {
@@ -51,6 +54,16 @@ std::string continuationText(const Tokenizer& tok, const std::vector<int64_t>& p
   return joined;
 }
 
+struct LoadedModel {
+  std::shared_ptr<Model> model;
+  nlohmann::json identity;
+};
+
+// A probe job's outcome: its Result, or nothing when it was cancelled.
+struct ProbeOutcome {
+  std::optional<Result> result;
+};
+
 struct GenerationResult {
   QString text;
   int generated = 0;
@@ -62,6 +75,7 @@ struct GenerationResult {
 ModelHost::ModelHost(QObject* parent) : QObject(parent) {
   qRegisterMetaType<ModelSummary>();
   qRegisterMetaType<QVector<PredictionRow>>();
+  qRegisterMetaType<Result>();
 }
 
 ModelHost::~ModelHost() {
@@ -113,7 +127,7 @@ QVector<TokenChip> ModelHost::tokenize(const QString& prompt) const {
   return chips;
 }
 
-std::vector<int64_t> ModelHost::encodePrompt(const QString& prompt) const {
+std::vector<int64_t> ModelHost::encode(const QString& prompt) const {
   if (!model_) throw Error("No model is open: open one with File → Open model folder….");
   if (tokenizer() == nullptr)
     throw Error("The model at " + model_->source().path +
@@ -131,6 +145,7 @@ void ModelHost::runJob(const QString& title, std::function<T()> work, std::funct
     watcher->deleteLater();
     waitForJob_ = nullptr;
     generating_ = false;
+    probing_ = false;
     setBusy(false);  // before `done`, so that its listeners may start the next job
     if (out.value)
       done(std::move(*out.value));
@@ -171,11 +186,21 @@ void ModelHost::openModel(const QString& path, const QString& tokenizerPath) {
   LoadOptions options;
   if (!tokenizerPath.isEmpty()) options.tokenizer = tokenizerPath.toStdString();
   const std::string file = path.toStdString();
-  runJob<std::shared_ptr<Model>>(
+  const std::string tokenizer = tokenizerPath.toStdString();
+  runJob<LoadedModel>(
       tr("Could not open the model"),
-      [file, options] { return std::shared_ptr<Model>(load_model(file, options)); },
-      [this](std::shared_ptr<Model> m) {
-        model_ = std::move(m);
+      [file, options, tokenizer] {
+        LoadedModel loaded;
+        loaded.model = std::shared_ptr<Model>(load_model(file, options));
+        loaded.identity = probes::model_identity(*loaded.model);  // hashes the file: on the pool
+        if (!tokenizer.empty())  // a llama2.c model is reopened with its tokenizer
+          loaded.identity["tokenizer"] =
+              std::filesystem::absolute(tokenizer).lexically_normal().string();
+        return loaded;
+      },
+      [this](LoadedModel loaded) {
+        model_ = std::move(loaded.model);
+        identity_ = std::move(loaded.identity);
         emit modelLoaded(summary());
       });
 }
@@ -184,7 +209,7 @@ void ModelHost::predict(const QString& prompt, int k) {
   if (busy_) return;
   std::vector<int64_t> ids;
   try {
-    ids = encodePrompt(prompt);
+    ids = encode(prompt);
   } catch (const std::exception& e) {
     emit failed(tr("Cannot run"), QString::fromUtf8(e.what()));
     return;
@@ -206,7 +231,7 @@ void ModelHost::generate(const QString& prompt, int maxNewTokens) {
   if (busy_) return;
   std::vector<int64_t> ids;
   try {
-    ids = encodePrompt(prompt);
+    ids = encode(prompt);
   } catch (const std::exception& e) {
     emit failed(tr("Cannot generate"), QString::fromUtf8(e.what()));
     return;
@@ -247,6 +272,46 @@ void ModelHost::generate(const QString& prompt, int maxNewTokens) {
         return r;
       },
       [this](GenerationResult r) { emit generationFinished(r.text, r.generated, r.cancelled); });
+}
+
+bool ModelHost::runProbe(const QString& title, ProbeWork work) {
+  if (busy_ || !model_) return false;
+  probing_ = true;  // before startJob(), so busyChanged listeners see it
+  startJob();
+  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  emit probeStarted(title);
+  std::shared_ptr<const Model> model = model_;
+  auto cancelFlag = cancel_;
+  runJob<ProbeOutcome>(
+      title,
+      [this, model, work, cancelFlag] {
+        auto lastPercent = std::make_shared<std::atomic<int>>(-1);
+        const std::function<bool(double)> progress = [this, cancelFlag, lastPercent](double f) {
+          const int percent = int(std::clamp(f, 0.0, 1.0) * 100.0 + 0.5);
+          if (lastPercent->exchange(percent) != percent)  // the GUI hears only changes
+            QMetaObject::invokeMethod(
+                this, [this, percent] { emit probeProgress(percent); }, Qt::QueuedConnection);
+          return !cancelFlag->load();
+        };
+        ProbeOutcome out;
+        try {
+          out.result = work(*model, progress);
+        } catch (const Cancelled&) {
+          return out;
+        } catch (...) {
+          if (cancelFlag->load()) return out;  // a probe may stop with its own exception
+          throw;
+        }
+        if (cancelFlag->load()) out.result.reset();  // finished anyway, but the user said stop
+        return out;
+      },
+      [this, title](ProbeOutcome out) {
+        if (out.result)
+          emit probeFinished(*out.result);
+        else
+          emit probeCancelled(title);
+      });
+  return true;
 }
 
 void ModelHost::cancel() {

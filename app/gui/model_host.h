@@ -1,6 +1,6 @@
 #pragma once
-// The GUI's one model and the background jobs that use it (load, predict, generate). Jobs run on
-// QtConcurrent's pool; every exception stops at the job boundary and comes back as failed().
+// The GUI's one model and the background jobs that use it (load, predict, generate, probes). Jobs
+// run on QtConcurrent's pool; every exception stops at the job boundary and comes back as failed().
 // One job at a time: callers check busy() (the panels disable their buttons while busy).
 #include <QFutureWatcher>
 #include <QObject>
@@ -9,8 +9,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
+#include "core/session/result.h"
 #include "views/predictions_view.h"
 #include "views/token_chips.h"
 
@@ -28,6 +31,12 @@ struct ModelSummary {
   bool hasTokenizer = false;
 };
 
+/// A probe job's work: runs on a pool thread with the open model. `progress(fraction)` (fraction in
+/// [0, 1]) reports progress and returns false once cancel() was called; the work should then stop
+/// by throwing mechscope::Cancelled (any exception thrown after a cancel counts as a cancel).
+using ProbeWork =
+    std::function<Result(const Model& model, const std::function<bool(double)>& progress)>;
+
 class ModelHost : public QObject {
   Q_OBJECT
 
@@ -38,9 +47,19 @@ class ModelHost : public QObject {
   bool hasModel() const { return model_ != nullptr; }
   bool busy() const { return busy_; }
   bool generating() const { return generating_; }
+  /// A probe job is running.
+  bool probing() const { return probing_; }
+  /// The running job stops when cancel() is called (a generation or a probe).
+  bool cancellable() const { return generating_ || probing_; }
   std::shared_ptr<const Model> model() const { return model_; }
   const Tokenizer* tokenizer() const;
   ModelSummary summary() const;
+  /// {"name", "path", "family", "hash"} of the open model (probes::model_identity, computed at
+  /// load), plus "tokenizer" when it was opened with an explicit tokenizer file; {} without one.
+  nlohmann::json identity() const { return identity_; }
+  /// The prompt's token ids (BOS included when the tokenizer adds it). Throws mechscope::Error
+  /// naming the problem: no model, no tokenizer, or a prompt that encodes to nothing.
+  std::vector<int64_t> encode(const QString& prompt) const;
   /// The prompt's tokens as chips (with BOS as the tokenizer adds it); empty without a tokenizer.
   QVector<TokenChip> tokenize(const QString& prompt) const;
 
@@ -50,7 +69,11 @@ class ModelHost : public QObject {
   void predict(const QString& prompt, int k = 10);
   /// Greedy continuation of `maxNewTokens` tokens, streamed through generationProgress().
   void generate(const QString& prompt, int maxNewTokens);
-  /// Asks a running generation to stop after its current token.
+  /// Runs a probe in the background: probeStarted(), probeProgress() while it runs, then
+  /// probeFinished() with its Result, probeCancelled() after cancel(), or failed(title, message).
+  /// Returns false (and does nothing) without a model or while another job runs.
+  bool runProbe(const QString& title, ProbeWork work);
+  /// Asks a running generation or probe to stop (after its current token / step).
   void cancel();
 
  signals:
@@ -62,6 +85,11 @@ class ModelHost : public QObject {
   /// `continuation` is the decoded text of all tokens generated so far.
   void generationProgress(const QString& continuation, int generated, int total);
   void generationFinished(const QString& continuation, int generated, bool cancelled);
+  void probeStarted(const QString& title);
+  /// `percent` in [0, 100]; emitted when it changes.
+  void probeProgress(int percent);
+  void probeFinished(const mechscope::Result& result);
+  void probeCancelled(const QString& title);
   /// A job failed; `message` is the error's own sentence.
   void failed(const QString& title, const QString& message);
 
@@ -77,11 +105,12 @@ class ModelHost : public QObject {
   void runJob(const QString& title, std::function<T()> work, std::function<void(T)> done);
   bool startJob();
   void setBusy(bool busy);
-  std::vector<int64_t> encodePrompt(const QString& prompt) const;
 
   std::shared_ptr<Model> model_;
+  nlohmann::json identity_ = nlohmann::json::object();
   bool busy_ = false;
   bool generating_ = false;
+  bool probing_ = false;
   std::shared_ptr<std::atomic<bool>> cancel_;
   std::function<void()> waitForJob_;  // blocks until the running job's future finishes
 };
@@ -89,3 +118,4 @@ class ModelHost : public QObject {
 }  // namespace mechscope
 
 Q_DECLARE_METATYPE(mechscope::ModelSummary)
+Q_DECLARE_METATYPE(mechscope::Result)

@@ -1,18 +1,27 @@
 #include "app/gui/prompt_panel.h"
 
+#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
+
+#include "app/gui/task_picker.h"
 
 namespace mechscope {
 
 PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
+
+  picker_ = new TaskPicker(this);
+  picker_->setObjectName("taskPicker");
+  layout->addWidget(picker_);
 
   auto* promptLabel = new QLabel(tr("<b>Prompt</b>"), this);
   layout->addWidget(promptLabel);
@@ -22,6 +31,7 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   prompt_->setMaximumHeight(110);
   prompt_->installEventFilter(this);
   layout->addWidget(prompt_);
+  buildPatchingInputs(layout);
 
   tokenCount_ = new QLabel(tr("Tokens"), this);
   tokenCount_->setObjectName("tokenCount");
@@ -59,14 +69,76 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   predictions_->setPlaceholderText(tr("Run the model to see its next-token predictions."));
   layout->addWidget(predictions_, 1);
 
-  connect(prompt_, &QPlainTextEdit::textChanged, this,
-          [this] { emit promptChanged(prompt_->toPlainText()); });
+  connect(prompt_, &QPlainTextEdit::textChanged, this, [this] {
+    emit promptChanged(prompt_->toPlainText());
+    emit inputsEdited();
+  });
+  connect(corrupt_, &QPlainTextEdit::textChanged, this, &PromptPanel::inputsEdited);
+  connect(answer_, &QLineEdit::textChanged, this, &PromptPanel::inputsEdited);
+  connect(picker_, &TaskPicker::exampleReady, this, &PromptPanel::onExample);
   connect(run_, &QPushButton::clicked, this, &PromptPanel::runRequested);
+}
+
+void PromptPanel::buildPatchingInputs(QVBoxLayout* layout) {
+  patchingToggle_ = new QToolButton(this);
+  patchingToggle_->setObjectName("patchingToggle");
+  patchingToggle_->setText(tr("Patching inputs"));
+  patchingToggle_->setToolTip(
+      tr("A corrupted prompt (same number of tokens) and the answer, for probes that compare a "
+         "clean and a corrupted run"));
+  patchingToggle_->setCheckable(true);
+  patchingToggle_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  patchingToggle_->setArrowType(Qt::RightArrow);
+  patchingToggle_->setAutoRaise(true);
+  layout->addWidget(patchingToggle_);
+
+  patching_ = new QWidget(this);
+  patching_->setObjectName("patchingInputs");
+  auto* form = new QFormLayout(patching_);
+  form->setContentsMargins(16, 0, 0, 0);
+  corrupt_ = new QPlainTextEdit(patching_);
+  corrupt_->setObjectName("corruptEdit");
+  corrupt_->setPlaceholderText(tr("Optional: the prompt with the key tokens changed"));
+  corrupt_->setMaximumHeight(64);
+  form->addRow(tr("Corrupted"), corrupt_);
+  answer_ = new QLineEdit(patching_);
+  answer_->setObjectName("answerEdit");
+  answer_->setPlaceholderText(tr("Optional: the expected next token(s)"));
+  form->addRow(tr("Answer"), answer_);
+  patching_->setVisible(false);
+  layout->addWidget(patching_);
+  connect(patchingToggle_, &QToolButton::toggled, this, [this](bool open) {
+    patching_->setVisible(open);
+    patchingToggle_->setArrowType(open ? Qt::DownArrow : Qt::RightArrow);
+  });
+}
+
+void PromptPanel::onExample(const QString& prompt, const QString& corrupt, const QString& answer) {
+  setPrompt(prompt);
+  setCorruptPrompt(corrupt);
+  setAnswer(answer);
+  if (!corrupt.isEmpty() || !answer.isEmpty()) setPatchingInputsVisible(true);
 }
 
 QString PromptPanel::prompt() const { return prompt_->toPlainText(); }
 
-void PromptPanel::setPrompt(const QString& text) { prompt_->setPlainText(text); }
+void PromptPanel::setPrompt(const QString& text) {
+  if (text != prompt_->toPlainText()) prompt_->setPlainText(text);
+}
+
+QString PromptPanel::corruptPrompt() const { return corrupt_->toPlainText(); }
+
+void PromptPanel::setCorruptPrompt(const QString& text) {
+  if (text != corrupt_->toPlainText()) corrupt_->setPlainText(text);
+}
+
+QString PromptPanel::answer() const { return answer_->text(); }
+
+void PromptPanel::setAnswer(const QString& text) { answer_->setText(text); }
+
+bool PromptPanel::patchingInputsVisible() const { return patchingToggle_->isChecked(); }
+
+void PromptPanel::setPatchingInputsVisible(bool visible) { patchingToggle_->setChecked(visible); }
 
 int PromptPanel::topK() const { return k_->value(); }
 

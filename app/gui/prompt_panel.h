@@ -1,16 +1,23 @@
 #pragma once
-// The prompt, its live tokenisation as chips, the Run button and the top-k predictions.
+// The prompt, its live tokenisation as chips, the Run button and the top-k predictions; a task
+// picker that fills in examples, and a collapsible "Patching inputs" section (corrupted prompt,
+// answer token) for probes that compare a clean and a corrupted run.
 #include <QWidget>
 
 #include "views/predictions_view.h"
 #include "views/token_chips.h"
 
 class QLabel;
+class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
+class QToolButton;
+class QVBoxLayout;
 
 namespace mechscope {
+
+class TaskPicker;
 
 class PromptPanel : public QWidget {
   Q_OBJECT
@@ -20,7 +27,20 @@ class PromptPanel : public QWidget {
 
   QString prompt() const;
   void setPrompt(const QString& text);
+  /// The corrupted prompt (empty when none).
+  QString corruptPrompt() const;
+  void setCorruptPrompt(const QString& text);
+  /// The expected answer (empty when none).
+  QString answer() const;
+  void setAnswer(const QString& text);
+  /// Whether the "Patching inputs" section is expanded.
+  bool patchingInputsVisible() const;
+  void setPatchingInputsVisible(bool visible);
   int topK() const;
+  TaskPicker* taskPicker() const { return picker_; }
+  QPlainTextEdit* corruptEdit() const { return corrupt_; }
+  QLineEdit* answerEdit() const { return answer_; }
+  QToolButton* patchingToggle() const { return patchingToggle_; }
   QPlainTextEdit* promptEdit() const { return prompt_; }
   TokenChips* chips() const { return chips_; }
   PredictionsView* predictions() const { return predictions_; }
@@ -34,13 +54,23 @@ class PromptPanel : public QWidget {
 
  signals:
   void promptChanged(const QString& text);
+  /// The prompt, corrupted prompt or answer changed (typed, or set from code).
+  void inputsEdited();
   void runRequested();
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  void buildPatchingInputs(QVBoxLayout* layout);
+  void onExample(const QString& prompt, const QString& corrupt, const QString& answer);
+
+  TaskPicker* picker_;
   QPlainTextEdit* prompt_;
+  QToolButton* patchingToggle_ = nullptr;
+  QWidget* patching_ = nullptr;
+  QPlainTextEdit* corrupt_ = nullptr;
+  QLineEdit* answer_ = nullptr;
   QLabel* tokenCount_;
   TokenChips* chips_;
   QPushButton* run_;

@@ -5,8 +5,10 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
+#include "core/session/session.h"
 #include "tests/core/model_test_utils.h"
 
 using namespace mechscope;
@@ -57,7 +59,7 @@ at::Tensor read_h5(const std::string& file, const std::string& name) {
 }  // namespace
 
 TEST_CASE("cli: --help on every command, errors are one line and non-zero", "[cli]") {
-  for (const char* c : {"info", "generate", "cache"}) {
+  for (const char* c : {"info", "generate", "cache", "attention"}) {
     Output o = cli(std::string(c) + " --help");
     CHECK(o.status == 0);
     CHECK_THAT(o.out, Catch::Contains("Usage: mechscope-cli " + std::string(c)));
@@ -131,4 +133,134 @@ TEST_CASE("cli cache writes logits and activations to HDF5", "[cli]") {
   Output too_long = cli("cache --model " + golden_model("gpt2").string() + " --tokens 999999 --out " + out);
   CHECK(too_long.status != 0);
   CHECK_THAT(too_long.out, Catch::Contains("outside the vocabulary"));
+}
+
+TEST_CASE("cli attention writes a session and --append adds results", "[cli][fixtures]") {
+  if (!have_fixtures()) {
+    WARN("../shared/fixtures is absent: skipping");
+    return;
+  }
+  const auto dir = scratch_path("cli_attention");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "s.mscope").string();
+  Output first = cli("attention " + stories_args() + " --prompt 'Once upon a time' --out " + out);
+  REQUIRE(first.status == 0);
+  auto model = load_model(fixtures_dir() / "stories260K" / "stories260K.bin",
+                          LoadOptions{fixtures_dir() / "stories260K" / "tok512.bin"});
+  const auto ids = model->tokenizer()->encode("Once upon a time", true).ids;
+  const int64_t n = int64_t(ids.size());
+  const std::string shape = "[layer 5, head 8, query " + std::to_string(n) + ", key " +
+                            std::to_string(n) + "]";
+  CHECK(first.out == "Wrote attention-1: pattern " + shape + " to " + out + " (1 result).\n");
+  Session s = load_session(out);
+  REQUIRE(s.results.size() == 1);
+  CHECK(s.results[0].id == "attention-1");
+  CHECK(s.results[0].array("pattern").shape == std::vector<int64_t>{5, 8, n, n});
+  CHECK(s.results[0].array("pattern").axes[2].labels[1] == model->tokenizer()->token_text(ids[1]));
+  CHECK(s.model["name"] == "stories260K");
+  const auto tokenizer = fixtures_dir() / "stories260K" / "tok512.bin";
+  CHECK(s.model["tokenizer"] == tokenizer.lexically_normal().string());
+  REQUIRE(s.prompts.size() == 1);
+  CHECK(s.prompts[0].text == "Once upon a time");
+  CHECK(s.views.contains("results"));
+
+  Output second = cli("attention " + stories_args() + " --prompt 'Lily and Tom' --out " + out +
+                      " --append");
+  REQUIRE(second.status == 0);
+  CHECK_THAT(second.out, Catch::StartsWith("Added attention-2: pattern [layer 5, head 8,"));
+  Session both = load_session(out);
+  REQUIRE(both.results.size() == 2);
+  CHECK(both.results[0].array("pattern").data == s.results[0].array("pattern").data);
+  CHECK(both.results[1].id == "attention-2");
+  CHECK(both.results[1].meta["inputs"]["prompt"] == "Lily and Tom");
+  CHECK(both.prompts.size() == 2);
+
+  // Without --append the file is replaced by a new session.
+  REQUIRE(cli("attention " + stories_args() + " --prompt 'Lily' --out " + out).status == 0);
+  CHECK(load_session(out).results.size() == 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cli attention takes token ids and reports bad output paths", "[cli]") {
+  const auto dir = scratch_path("cli_attention_ids");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "s.mscope").string();
+  Output o = cli("attention --model " + golden_model("gpt2").string() + " --tokens 5,6,7,8 --out " +
+                 out);
+  REQUIRE(o.status == 0);
+  auto m = load_model(golden_model("gpt2"));
+  Session s = load_session(out);
+  REQUIRE(s.results.size() == 1);
+  CHECK(s.results[0].array("pattern").shape ==
+        std::vector<int64_t>{m->config().n_layers, m->config().n_heads, 4, 4});
+  CHECK(s.prompts.empty());  // no tokenizer, no text
+
+  Output bad = cli("attention --model " + golden_model("gpt2").string() +
+                   " --tokens 5,6 --out /nonexistent/folder/s.mscope");
+  CHECK(bad.status != 0);
+  CHECK(bad.out == "mechscope-cli attention: Cannot save the session /nonexistent/folder/s.mscope: "
+                   "the folder /nonexistent/folder does not exist.\n");
+
+  const std::string text = (dir / "notes.txt").string();
+  std::ofstream(text) << "not a session";
+  Output not_session = cli("attention --model " + golden_model("gpt2").string() +
+                           " --tokens 5,6 --append --out " + text);
+  CHECK(not_session.status != 0);
+  CHECK_THAT(not_session.out, Catch::Contains("it is not an HDF5 file"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cli export draws a session's results as PNG, SVG and PDF", "[cli]") {
+  if (cli("--help").out.find("  export ") == std::string::npos) {
+    WARN("mechscope-cli was built without Qt: no export command");
+    return;
+  }
+  const auto dir = scratch_path("cli_export");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Session s;
+  s.model = {{"name", "synthetic"}};
+  Result r;
+  r.id = "attention-1";
+  r.probe = "attention";
+  r.title = "Attention";
+  Array pattern;
+  pattern.shape = {1, 2, 3, 3};
+  pattern.axes = {{"layer", {}}, {"head", {}}, {"query", {"a", "b", "c"}}, {"key", {"a", "b", "c"}}};
+  pattern.data = {1, 0, 0, .5f, .5f, 0, .2f, .3f, .5f, 1, 0, 0, .9f, .1f, 0, .1f, .1f, .8f};
+  r.arrays["pattern"] = pattern;
+  r.meta = {{"created", iso_time_now()}};
+  s.results = {r};
+  s.views = {{"workbench", nlohmann::json::object()},
+             {"results", {{"attention-1", {{"mode", "head"}, {"head", 1}}}}}};
+  const std::string session = (dir / "s.mscope").string();
+  save_session(s, session);
+
+  const auto figs = dir / "figs";
+  Output o = cli("export " + session + " --out " + figs.string() + " --formats png,svg,pdf --width 500");
+  REQUIRE(o.status == 0);
+  CHECK(o.out == (figs / "attention-1.png").string() + "\n" + (figs / "attention-1.svg").string() +
+                     "\n" + (figs / "attention-1.pdf").string() + "\n");
+  auto head = [](const std::filesystem::path& p, size_t n) {
+    std::ifstream in(p, std::ios::binary);
+    std::string s(n, '\0');
+    in.read(s.data(), std::streamsize(n));
+    return s;
+  };
+  CHECK(head(figs / "attention-1.png", 4) == "\x89PNG");
+  CHECK(head(figs / "attention-1.svg", 200).find("<svg") != std::string::npos);
+  CHECK(head(figs / "attention-1.pdf", 4) == "%PDF");
+
+  Output bad = cli("export " + session + " --out " + figs.string() + " --formats gif");
+  CHECK(bad.status == 1);
+  CHECK(bad.out == "mechscope-cli export: Unknown export format 'gif' (use png, svg or pdf).\n");
+  Output missing = cli("export --out " + figs.string());
+  CHECK(missing.status == 1);
+  CHECK_THAT(missing.out, Catch::Contains("Missing the session file"));
+  Output unknown = cli("export " + session + " --out " + figs.string() + " --result nope");
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.out, Catch::Contains("has no result 'nope'"));
+  std::filesystem::remove_all(dir);
 }

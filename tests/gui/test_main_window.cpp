@@ -72,7 +72,7 @@ struct Window {
 
 TEST_CASE("The window opens empty with an 'Open a model' page", "[gui]") {
   Window win;
-  auto* pages = win.w.findChild<QStackedWidget*>();
+  auto* pages = win.w.findChild<QStackedWidget*>(QStringLiteral("pages"));
   REQUIRE(pages != nullptr);
   CHECK(pages->currentWidget()->objectName() == QStringLiteral("emptyPage"));
   CHECK_FALSE(win.w.promptPanel()->runButton()->isEnabled());
@@ -83,7 +83,7 @@ TEST_CASE("The window opens stories260K and shows its summary", "[gui][model]") 
   if (!haveModel()) return;
   Window win;
   REQUIRE(openStories(win.w));
-  auto* pages = win.w.findChild<QStackedWidget*>();
+  auto* pages = win.w.findChild<QStackedWidget*>(QStringLiteral("pages"));
   CHECK(pages->currentWidget()->objectName() != QStringLiteral("emptyPage"));
   ModelPanel* panel = win.w.modelPanel();
   CHECK(panel->fieldText("family") == QStringLiteral("llama"));
@@ -244,7 +244,7 @@ TEST_CASE("Opening a bad model shows an error instead of crashing", "[gui]") {
   CHECK(box->text() == errors.front().at(0).toString());
   box->accept();
   CHECK_FALSE(win.w.host()->hasModel());
-  CHECK(win.w.findChild<QStackedWidget*>()->currentWidget()->objectName() ==
+  CHECK(win.w.findChild<QStackedWidget*>(QStringLiteral("pages"))->currentWidget()->objectName() ==
         QStringLiteral("emptyPage"));
   CHECK(win.w.modelPanel()->findChild<QLabel*>("modelStatus")->text().contains("failed"));
 }

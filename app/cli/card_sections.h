@@ -1,0 +1,41 @@
+#pragma once
+// The model card's mechanism sections: what `mechscope-cli card` measures beyond accuracy, one
+// function per kind of model. Each appends Markdown to `md` and the measured figures to `card`.
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/model/hooks.h"
+#include "probes/tasks/task.h"
+
+namespace mechscope {
+class Model;
+}
+
+namespace mechscope::cli {
+
+struct CardContext {
+  const Model& model;
+  const std::map<std::string, std::vector<tasks::Example>>& held_out;  // task → examples
+  const std::map<std::string, double>& clean;                          // task → accuracy
+  uint64_t seed;
+  /// Accuracy per task on the held-out examples with `hooks` in every forward pass.
+  std::function<std::map<std::string, double>(const HookSet*)> accuracy_with;
+};
+
+std::string pct(double x);
+std::string fixed(double x, int digits = 2);
+std::string head_name(const std::pair<int64_t, int64_t>& h);
+
+/// Induction / previous-token / duplicate-token heads by attention pattern, and the accuracy
+/// when the induction heads are mean-ablated versus as many random heads.
+void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card);
+
+/// Accuracy by question type, the image mean-ablated, and attention knockout from the text
+/// positions to the image positions layer by layer (where the language model reads the image).
+void write_vlm_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card);
+
+}  // namespace mechscope::cli

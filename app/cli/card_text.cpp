@@ -1,0 +1,110 @@
+// The model card's section for text models: heads by attention pattern and their ablation.
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <iostream>
+#include <random>
+
+#include "app/cli/card_sections.h"
+#include "core/model/model.h"
+#include "core/tokenizer/tokenizer.h"
+#include "probes/ablation.h"
+#include "probes/head_scores.h"
+
+namespace mechscope::cli {
+
+void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card) {
+  const Model* model = &ctx.model;
+  const ModelConfig& c = model->config();
+  const uint64_t seed = ctx.seed;
+  const auto& clean = ctx.clean;
+  const auto& accuracy_with = ctx.accuracy_with;
+  std::cerr << "Scoring heads…\n";
+  // In distribution: the induction task's own tokens when the model knows them (mechscope's
+  // models), else random ids.
+  std::vector<int64_t> pool;
+  if (model->tokenizer() != nullptr)
+    for (const auto& w : tasks::make_task("induction")->vocabulary())
+      if (auto id = model->tokenizer()->token_to_id(w)) pool.push_back(*id);
+  const int64_t half = std::min<int64_t>(24, (c.n_ctx - 1) / 2);
+  HeadScores scores = pool.size() >= 50 ? repeated_sequence_head_scores(*model, 32, half, seed, pool)
+                                        : repeated_sequence_head_scores(*model, 32, half, seed, 0);
+  auto ranked = ranked_heads(scores.induction);
+  std::vector<std::pair<int64_t, int64_t>> induction_heads;
+  for (const auto& h : ranked)
+    if (scores.induction[h.first][h.second].item<double>() > 0.3) induction_heads.push_back(h);
+  auto prev_ranked = ranked_heads(scores.previous_token);
+
+  // Ablate the induction heads, and as many random other heads (5 draws), mean-ablation.
+  std::map<std::string, double> ablated, random_ablated;
+  std::vector<std::string> random_sets;
+  if (!induction_heads.empty()) {
+    HookSet hooks;
+    add_head_ablation(hooks, induction_heads);
+    ablated = accuracy_with(&hooks);
+    std::vector<std::pair<int64_t, int64_t>> others;
+    for (const auto& h : ranked)
+      if (std::find(induction_heads.begin(), induction_heads.end(), h) == induction_heads.end())
+        others.push_back(h);
+    std::mt19937_64 rng(seed);
+    const int draws = 5;
+    for (int d = 0; d < draws; ++d) {
+      std::shuffle(others.begin(), others.end(), rng);
+      std::vector<std::pair<int64_t, int64_t>> pick(
+          others.begin(), others.begin() + std::min(others.size(), induction_heads.size()));
+      std::string s;
+      for (const auto& h : pick) s += (s.empty() ? "" : " ") + head_name(h);
+      random_sets.push_back(s);
+      HookSet r;
+      add_head_ablation(r, pick);
+      for (const auto& [name, a] : accuracy_with(&r)) random_ablated[name] += a / draws;
+    }
+  }
+
+  md << "## Known mechanisms (measured with mechscope's own probes)\n\n"
+     << "Head scores on 32 repeated sequences of " << half << " random "
+     << (pool.size() >= 50 ? "induction-task tokens" : "tokens")
+     << " (`probes/head_scores.h`): mean "
+        "attention from a second-copy token to the token after its first occurrence (induction) "
+        "and to the previous position (previous-token).\n\n"
+     << "| head | induction | previous-token | duplicate-token |\n|---|---|---|---|\n";
+  for (size_t i = 0; i < std::min<size_t>(8, ranked.size()); ++i) {
+    auto h = ranked[i];
+    md << "| " << head_name(h) << " | " << fixed(scores.induction[h.first][h.second].item<double>())
+       << " | " << fixed(scores.previous_token[h.first][h.second].item<double>()) << " | "
+       << fixed(scores.duplicate_token[h.first][h.second].item<double>()) << " |\n";
+  }
+  md << "\nStrongest previous-token heads: ";
+  for (size_t i = 0; i < std::min<size_t>(3, prev_ranked.size()); ++i) {
+    auto h = prev_ranked[i];
+    md << (i ? ", " : "") << head_name(h) << " ("
+       << fixed(scores.previous_token[h.first][h.second].item<double>()) << ")";
+  }
+  md << ".\n\n";
+  if (induction_heads.empty()) {
+    md << "No head has an induction score above 0.3: no induction heads were found.\n";
+  } else {
+    md << "Induction heads (score > 0.3): ";
+    for (size_t i = 0; i < induction_heads.size(); ++i)
+      md << (i ? ", " : "") << head_name(induction_heads[i]);
+    md << ".\n\nAccuracy when those " << induction_heads.size()
+       << " heads are mean-ablated (`probes/ablation.h`: each head's hook_z replaced by its mean), "
+          "against ablating as many randomly chosen other heads (mean of 5 draws):\n\n"
+       << "| task | clean | induction heads ablated | random heads ablated |\n|---|---|---|---|\n";
+    for (const auto& [name, a] : clean)
+      md << "| " << name << " | " << pct(a) << " | " << pct(ablated[name]) << " | "
+         << pct(random_ablated[name]) << " |\n";
+    md << "\nRandom head sets: ";
+    for (size_t i = 0; i < random_sets.size(); ++i) md << (i ? "; " : "") << random_sets[i];
+    md << ".\n";
+  }
+  if (!induction_heads.empty()) {
+    std::vector<std::string> heads;
+    for (const auto& h : induction_heads) heads.push_back(head_name(h));
+    card["induction_heads"] = heads;
+    card["accuracy_induction_heads_ablated"] = ablated;
+    card["accuracy_random_heads_ablated"] = random_ablated;
+  }
+}
+
+}  // namespace mechscope::cli

@@ -1,0 +1,50 @@
+#pragma once
+/// A workbench session: the model reference, prompts, every Result and each view's state.
+/// Stored as an HDF5 file (`.mscope`); the layout is documented in docs/session-format.md.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/session/result.h"
+
+namespace mechscope {
+
+/// The newest session layout this build reads and the one it writes.
+constexpr int kSessionFormatVersion = 1;
+
+/// A prompt the session worked with (clean, optional corrupted prompt and answer).
+struct SessionPrompt {
+  std::string text;
+  std::string corrupt;  // empty when none
+  std::string answer;   // empty when none
+};
+
+struct Session {
+  /// {"path", "name", "family", "hash"}: enough to find and recognise the model again; the model
+  /// itself is not needed to open the session.
+  nlohmann::json model = nlohmann::json::object();
+  std::vector<SessionPrompt> prompts;
+  std::vector<Result> results;  // in creation order
+  /// View state: {"workbench": {...window state: selected result, ...},
+  ///              "results": {"<result id>": {...that result's view state: layer, head, zoom,
+  ///                                           colour scale, token range...}}}
+  nlohmann::json views = nlohmann::json::object();
+
+  /// The result with this id, or nullptr.
+  const Result* find(const std::string& id) const;
+  /// A fresh id "<probe>-<n>" not used by any result yet.
+  std::string next_id(const std::string& probe) const;
+};
+
+/// Writes `session` to `path` atomically: a temporary file beside it is written, flushed and
+/// fsynced, then renamed over `path`, so an interrupted save leaves the previous file intact.
+/// Throws mechscope::Error naming the file on failure.
+void save_session(const Session& session, const std::filesystem::path& path);
+
+/// Reads a session. Throws mechscope::Error naming the file and the problem when it is missing,
+/// not HDF5, not a mechscope session, of a newer format_version, or inconsistent.
+Session load_session(const std::filesystem::path& path);
+
+}  // namespace mechscope

@@ -1,0 +1,69 @@
+#include "probes/attention.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <cstring>
+
+#include "core/model/model.h"
+#include "core/util/error.h"
+#include "probes/result_meta.h"
+
+namespace mechscope::probes {
+
+Result attention_result(const Model& model, const std::vector<int64_t>& tokens,
+                        const AttentionOptions& options) {
+  if (tokens.empty()) throw Error("The attention probe needs a prompt of at least one token.");
+  auto go_on = [&](double done) { return !options.progress || options.progress(done); };
+  if (!go_on(0.0)) throw Cancelled();
+
+  const ModelConfig& c = model.config();
+  const int64_t layers = c.n_layers, heads = c.n_heads;
+  const int64_t pos = static_cast<int64_t>(tokens.size());
+  const int64_t per_layer = heads * pos * pos;
+  Array pattern;  // [layer, head, query, key]
+  pattern.shape = {layers, heads, pos, pos};
+  pattern.data.resize(static_cast<size_t>(layers * per_layer));
+
+  // One hook per layer copies that layer's pattern out and reports progress, so a cancel stops
+  // the forward pass at the next layer.
+  c10::InferenceMode guard;
+  bool cancelled = false;
+  int64_t layers_seen = 0;
+  HookSet hooks;
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string& name =
+        model.hook_points().name(HookPoints::index(HookKind::Pattern, int(l)));
+    hooks.add(name, [&, l](HookCall& h) {
+      at::Tensor p = h.value.select(0, 0).to(at::kCPU).to(at::kFloat).contiguous();  // [head, q, k]
+      if (p.numel() != per_layer)
+        throw Error("The attention pattern of layer " + std::to_string(l) +
+                    " has an unexpected shape.");
+      std::memcpy(pattern.data.data() + l * per_layer, p.data_ptr<float>(),
+                  per_layer * sizeof(float));
+      ++layers_seen;
+      if (!go_on(double(l + 1) / double(layers))) cancelled = h.stop = true;
+    });
+  }
+  model.run(at::tensor(tokens, at::kLong).unsqueeze(0), {}, &hooks);  // [1, pos]
+  if (cancelled) throw Cancelled();
+  if (layers_seen != layers)
+    throw Error("The model reported attention patterns for " + std::to_string(layers_seen) +
+                " of its " + std::to_string(layers) + " layers.");
+
+  const std::vector<std::string> token_text = token_labels(model, tokens);
+  pattern.axes = {{"layer", index_labels("L", layers)},
+                  {"head", index_labels("H", heads)},
+                  {"query", token_text},
+                  {"key", token_text}};
+  Result result;
+  result.id = "attention-1";
+  result.probe = "attention";
+  result.title = result_title("Attention", options.prompt);
+  result.arrays.emplace("pattern", std::move(pattern));
+  result.meta = result_meta(model, "attention", nlohmann::json::object(),
+                            {{"prompt", options.prompt}, {"tokens", tokens}});
+  return result;
+}
+
+}  // namespace mechscope::probes

@@ -1,0 +1,44 @@
+#pragma once
+// Figure export: a Result drawn by its view, offscreen, into PNG (raster), SVG and PDF (vector).
+// The same paintFigure() code draws the screen, so an export looks like the view.
+// Needs a QApplication (views are widgets); with QT_QPA_PLATFORM=offscreen no display is used.
+#include <QByteArray>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/session/session.h"
+
+namespace mechscope {
+
+class ResultView;
+
+/// Writes one file per format ("png", "svg", "pdf"; case-insensitive) to `dir` (created when
+/// missing), named after the result id made safe for file names ("attention-1.png"), drawn by the
+/// result's view after setState(view_state), `width_px` wide (PDF: 1 px = 0.75 pt). Returns the
+/// files written. Throws mechscope::Error for an unknown format, a width outside [64, 16384], a
+/// folder that cannot be created or a file that cannot be written, or when no QApplication exists.
+std::vector<std::filesystem::path> export_result(const Result& result,
+                                                 const nlohmann::json& view_state,
+                                                 const std::filesystem::path& dir,
+                                                 const std::vector<std::string>& formats,
+                                                 int width_px);
+
+/// export_result for every result of `session` with its saved view state
+/// (session.views["results"][id]); names made unique when two ids sanitise alike.
+std::vector<std::filesystem::path> export_session(const Session& session,
+                                                  const std::filesystem::path& dir,
+                                                  const std::vector<std::string>& formats,
+                                                  int width_px);
+
+/// The figure of `view` encoded as `format` at width × height pixels (throws on a bad format).
+QByteArray render_figure(const ResultView& view, const std::string& format, int width, int height);
+
+/// `id` with everything but letters, digits, '.', '_' and '-' replaced by '_' ("result" if empty).
+std::string export_file_stem(const std::string& id);
+
+/// "png,SVG, pdf" → {"png", "svg", "pdf"}; throws mechscope::Error naming an unknown format.
+std::vector<std::string> parse_export_formats(const std::string& list);
+
+}  // namespace mechscope

@@ -1,0 +1,99 @@
+#include "views/result_view.h"
+
+#include <QEvent>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QVBoxLayout>
+#include <algorithm>
+
+#include "views/attention_view.h"
+#include "views/bar_chart_view.h"
+#include "views/figure_canvas.h"
+#include "views/heatmap_view.h"
+#include "views/summary_view.h"
+
+namespace mechscope {
+
+ResultView::ResultView(std::shared_ptr<const Result> result, QWidget* parent)
+    : QWidget(parent), result_(std::move(result)) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(4);
+  controls_ = new QVBoxLayout;
+  controls_->setContentsMargins(6, 6, 6, 0);
+  controls_->setSpacing(4);
+  layout->addLayout(controls_);
+  scroll_ = new QScrollArea(this);
+  scroll_->setFrameShape(QFrame::NoFrame);
+  scroll_->setWidgetResizable(true);
+  canvas_ = new FigureCanvas(this);
+  scroll_->setWidget(canvas_);
+  scroll_->viewport()->installEventFilter(this);
+  layout->addWidget(scroll_, 1);
+}
+
+ResultView::~ResultView() = default;
+
+int ResultView::figureHeightForWidth(int width) const { return width * 3 / 4; }
+
+QString ResultView::toolTipAt(const QPoint&) const { return {}; }
+
+QWidget* ResultView::canvas() const { return canvas_; }
+
+void ResultView::canvasClicked(const QPoint&) {}
+
+bool ResultView::canvasWheel(QWheelEvent*) { return false; }
+
+void ResultView::updateFigure() { canvas_->update(); }
+
+void ResultView::setZoom(double zoom, const QPoint& anchor) {
+  zoom = std::clamp(zoom, 1.0, 16.0);
+  if (zoom == zoom_) return;
+  zoom_ = zoom;
+  applyZoom(anchor);
+}
+
+void ResultView::zoomByUser(double zoom, const QPoint& anchor) {
+  const double before = zoom_;
+  setZoom(zoom, anchor);
+  if (zoom_ != before) emit stateChanged();
+}
+
+void ResultView::applyZoom(const QPoint& anchor) {
+  QWidget* viewport = scroll_->viewport();
+  if (zoom_ <= 1.0) {
+    scroll_->setWidgetResizable(true);
+    canvas_->update();
+    return;
+  }
+  QScrollBar* h = scroll_->horizontalScrollBar();
+  QScrollBar* v = scroll_->verticalScrollBar();
+  const QPoint a = anchor.x() < 0 ? viewport->rect().center() : anchor;
+  // The canvas point under the anchor, as a fraction of the canvas, stays under the anchor.
+  const double fx = (a.x() + h->value()) / std::max(1.0, double(canvas_->width()));
+  const double fy = (a.y() + v->value()) / std::max(1.0, double(canvas_->height()));
+  scroll_->setWidgetResizable(false);
+  canvas_->resize(viewport->size() * zoom_);
+  h->setValue(static_cast<int>(fx * canvas_->width() - a.x()));
+  v->setValue(static_cast<int>(fy * canvas_->height() - a.y()));
+  canvas_->update();
+}
+
+bool ResultView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == scroll_->viewport() && event->type() == QEvent::Resize && zoom_ > 1.0)
+    canvas_->resize(scroll_->viewport()->size() * zoom_);
+  return QWidget::eventFilter(watched, event);
+}
+
+ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* parent) {
+  if (AttentionView::canShow(*result)) return new AttentionView(result, parent);
+  if (HeatmapView::canShow(*result)) return new HeatmapView(result, parent);
+  if (BarChartView::canShow(*result)) return new BarChartView(result, parent);
+  return new SummaryView(result, parent);
+}
+
+ResultView* create_result_view(const Result& result, QWidget* parent) {
+  return create_result_view(std::make_shared<const Result>(result), parent);
+}
+
+}  // namespace mechscope
