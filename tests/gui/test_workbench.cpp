@@ -22,6 +22,7 @@
 #include "app/gui/results_browser.h"
 #include "app/gui/session_controller.h"
 #include "app/gui/task_picker.h"
+#include "core/model/default_model.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/error.h"
@@ -304,4 +305,38 @@ TEST_CASE("The task picker fills the prompt, the corrupted prompt and the answer
   CHECK_FALSE(w.isWindowModified());
   panel->answerEdit()->setText(QStringLiteral(" mary"));
   CHECK_FALSE(w.isWindowModified());
+}
+
+TEST_CASE("The window on the embedded default model: a task example, a forward pass, attention maps",
+          "[gui][workbench][default-models]") {
+  const std::filesystem::path dir = default_model_path();
+  if (!std::filesystem::exists(dir / "config.json")) {
+    WARN("No embedded default model at " << dir.string() << ": skipping");
+    return;
+  }
+  Workbench wb;
+  MainWindow& w = wb.w;
+  QSignalSpy loaded(w.host(), &ModelHost::modelLoaded);
+  w.openModel(QString::fromStdString(dir.string()));
+  REQUIRE(loaded.wait(test::kWorkbenchTimeoutMs));
+  const Model& model = *w.host()->model();
+
+  // An IOI example from the task picker; the model names the indirect object.
+  w.promptPanel()->taskPicker()->setTaskName(QStringLiteral("ioi"));
+  w.promptPanel()->taskPicker()->newExample();
+  const QString answer = w.promptPanel()->answer();
+  REQUIRE_FALSE(answer.isEmpty());
+  QSignalSpy predictions(w.host(), &ModelHost::predictionsReady);
+  w.onRun();
+  REQUIRE(predictions.wait(test::kWorkbenchTimeoutMs));
+  const auto rows = predictions.front().at(0).value<QVector<PredictionRow>>();
+  REQUIRE_FALSE(rows.isEmpty());
+  CHECK(rows.front().text.trimmed() == answer.trimmed());
+
+  const QString id = test::runAttention(w);
+  REQUIRE_FALSE(id.isEmpty());
+  const Array& pattern = w.session()->results().front()->array("pattern");
+  const auto ids = model.tokenizer()->encode(w.promptPanel()->prompt().toStdString(), true).ids;
+  CHECK(pattern.shape == std::vector<int64_t>{model.config().n_layers, model.config().n_heads,
+                                             int64_t(ids.size()), int64_t(ids.size())});
 }
