@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/cli_session.h"
 #include "app/cli/commands.h"
 #include "core/session/session.h"
 #include "probes/attention.h"
@@ -11,16 +12,6 @@
 
 namespace mechscope::cli {
 namespace {
-
-/// A new session referring to `model`, with no results and empty view state.
-Session new_session(const Model& model, const Args& args) {
-  Session session;
-  session.model = probes::model_identity(model);
-  if (auto tokenizer = args.optional("tokenizer"))  // needed to reopen a llama2.c model
-    session.model["tokenizer"] = std::filesystem::absolute(*tokenizer).lexically_normal().string();
-  session.views = {{"workbench", nlohmann::json::object()}, {"results", nlohmann::json::object()}};
-  return session;
-}
 
 std::string shape_text(const Array& array) {
   std::string s = "[";
@@ -45,12 +36,9 @@ int cmd_attention(const std::vector<std::string>& argv) {
                        specs);
     return 0;
   }
-  const std::filesystem::path out = args.get("out");
-  const bool append = args.has("append") && std::filesystem::exists(out);
-  // Read the session first: a bad file fails before the model runs.
-  Session session = append ? load_session(out) : Session();
+  ProbeSessionFile file(args);  // a bad session file fails before the model runs
   auto model = load_model_from_args(args);
-  if (!append) session = new_session(*model, args);
+  file.set_model(*model, args);
 
   install_interrupt_handler();
   probes::AttentionOptions options;
@@ -60,18 +48,11 @@ int cmd_attention(const std::vector<std::string>& argv) {
   if (options.prompt.empty() && model->tokenizer() != nullptr)
     options.prompt = model->tokenizer()->decode(tokens, true);
   Result result = probes::attention_result(*model, tokens, options);
-  result.id = session.next_id(result.probe);
-
-  bool known_prompt = options.prompt.empty();
-  for (const SessionPrompt& p : session.prompts) known_prompt |= p.text == options.prompt;
-  if (!known_prompt) session.prompts.push_back({options.prompt, "", ""});
-  const Array& pattern = result.array("pattern");
-  const std::string summary = result.id + ": pattern " + shape_text(pattern);
-  session.results.push_back(std::move(result));
-  save_session(session, out);
-  std::cout << (append ? "Added " : "Wrote ") << summary << " to " << out.string() << " ("
-            << session.results.size() << " result" << (session.results.size() == 1 ? "" : "s")
-            << ").\n";
+  const std::string shape = shape_text(result.array("pattern"));
+  const std::string id = file.add(std::move(result), options.prompt);
+  const size_t n = file.session().results.size();
+  std::cout << (file.appending() ? "Added " : "Wrote ") << id << ": pattern " << shape << " to "
+            << file.path().string() << " (" << n << " result" << (n == 1 ? "" : "s") << ").\n";
   return 0;
 }
 

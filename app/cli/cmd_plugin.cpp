@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/cli_session.h"
 #include "app/cli/commands.h"
 #include "core/session/session.h"
 #include "core/util/error.h"
@@ -24,16 +25,6 @@ void print_plugins(const PluginManager& plugins) {
   if (plugins.plugins().empty()) std::cout << "No plugins found.\n";
   for (const PluginProblem& problem : plugins.problems())
     std::cout << "skipped: " << problem.text().toStdString() << "\n";
-}
-
-/// A new session referring to `model` (as `attention` writes them).
-Session new_session(const Model& model, const Args& args) {
-  Session session;
-  session.model = probes::model_identity(model);
-  if (auto tokenizer = args.optional("tokenizer"))  // needed to reopen a llama2.c model
-    session.model["tokenizer"] = std::filesystem::absolute(*tokenizer).lexically_normal().string();
-  session.views = {{"workbench", nlohmann::json::object()}, {"results", nlohmann::json::object()}};
-  return session;
 }
 
 }  // namespace
@@ -90,12 +81,9 @@ int cmd_plugin(const std::vector<std::string>& argv) {
     if (options.is_discarded()) throw Error("--options is not valid JSON: " + *text);
   }
 
-  const std::filesystem::path out = args.get("out");
-  const bool append = args.has("append") && std::filesystem::exists(out);
-  // Read the session first: a bad file fails before the model runs.
-  Session session = append ? load_session(out) : Session();
+  ProbeSessionFile file(args);  // a bad session file fails before the model runs
   auto model = load_model_from_args(args);
-  if (!append) session = new_session(*model, args);
+  file.set_model(*model, args);
 
   PluginInputs inputs;
   inputs.tokens = prompt_tokens(*model, args);
@@ -107,16 +95,9 @@ int cmd_plugin(const std::vector<std::string>& argv) {
       run_plugin(*plugin, *model, inputs, options, [](double) { return !interrupted(); });
   if (!outcome.ok()) throw Error(outcome.cancelled ? "Interrupted." : outcome.error);
 
-  Result result = std::move(*outcome.result);
-  result.id = session.next_id(result.probe);
-  bool known_prompt = inputs.prompt.empty();
-  for (const SessionPrompt& p : session.prompts) known_prompt |= p.text == inputs.prompt;
-  if (!known_prompt) session.prompts.push_back({inputs.prompt, "", ""});
-  const std::string id = result.id;
-  session.results.push_back(std::move(result));
-  save_session(session, out);
-  std::cout << (append ? "Added " : "Wrote ") << id << " (plugin " << name << ") to "
-            << out.string() << ".\n";
+  const std::string id = file.add(std::move(*outcome.result), inputs.prompt);
+  std::cout << (file.appending() ? "Added " : "Wrote ") << id << " (plugin " << name << ") to "
+            << file.path().string() << ".\n";
   return 0;
 }
 

@@ -12,8 +12,10 @@ int cmd_train(const std::vector<std::string>& argv);
 int cmd_evaluate(const std::vector<std::string>& argv);
 int cmd_card(const std::vector<std::string>& argv);
 int cmd_attention(const std::vector<std::string>& argv);
-#ifdef MECHSCOPE_CLI_HAS_EXPORT
-int cmd_export(const std::vector<std::string>& argv);  // needs Qt: built only when it is found
+#ifdef MECHSCOPE_CLI_HAS_QT
+// These need Qt (views, QPluginLoader): built only when it is found.
+int cmd_export(const std::vector<std::string>& argv);
+int cmd_plugin(const std::vector<std::string>& argv);
 #endif
 
 }  // namespace mechscope::cli

@@ -22,8 +22,9 @@ const char* kUsage =
     "  evaluate   per-task accuracy of a model on the task suite\n"
     "  card       measure a trained model and write its MODEL_CARD.md\n"
     "  attention  store every head's attention pattern on a prompt in a .mscope session\n"
-#ifdef MECHSCOPE_CLI_HAS_EXPORT
+#ifdef MECHSCOPE_CLI_HAS_QT
     "  export     draw a session's results as PNG, SVG or PDF figures\n"
+    "  plugin     run a probe plugin on a prompt into a .mscope session (--list: plugins found)\n"
 #endif
     "\n"
     "Run `mechscope-cli COMMAND --help` for a command's options.\n";
@@ -36,8 +37,9 @@ int main(int argc, char** argv) {
       {"info", cmd_info},   {"generate", cmd_generate}, {"cache", cmd_cache},
       {"train", cmd_train}, {"evaluate", cmd_evaluate}, {"card", cmd_card},
       {"attention", cmd_attention},
-#ifdef MECHSCOPE_CLI_HAS_EXPORT
+#ifdef MECHSCOPE_CLI_HAS_QT
       {"export", cmd_export},
+      {"plugin", cmd_plugin},
 #endif
   };
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {

@@ -264,3 +264,30 @@ TEST_CASE("cli export draws a session's results as PNG, SVG and PDF", "[cli]") {
   CHECK_THAT(unknown.out, Catch::Contains("has no result 'nope'"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("cli plugin lists the example plugin and adds its Result to a session", "[cli]") {
+  Output list = cli("plugin --list");
+  REQUIRE(list.status == 0);
+  CHECK_THAT(list.out, Catch::Contains("token_heads"));
+
+  const auto dir = scratch_path("cli_plugin");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "s.mscope").string();
+  const std::string model = " --model " + golden_model("gpt2").string();
+  REQUIRE(cli("attention" + model + " --tokens 5,6,7,5,6,7 --out " + out).status == 0);
+  Output o = cli("plugin token_heads" + model + " --tokens 5,6,7,5,6,7 --append --out " + out);
+  REQUIRE(o.status == 0);
+  CHECK(o.out == "Added token_heads-1 (plugin token_heads) to " + out + ".\n");
+  auto m = load_model(golden_model("gpt2"));
+  Session s = load_session(out);
+  REQUIRE(s.results.size() == 2);
+  CHECK(s.results[1].probe == "token_heads");
+  CHECK(s.results[1].array("score").shape ==
+        std::vector<int64_t>{m->config().n_layers, m->config().n_heads});
+
+  Output unknown = cli("plugin nope" + model + " --tokens 5,6 --out " + out);
+  CHECK(unknown.status != 0);
+  CHECK_THAT(unknown.out, Catch::Contains("No plugin named 'nope'"));
+  std::filesystem::remove_all(dir);
+}
