@@ -46,20 +46,13 @@ BarChartView::BarChartView(std::shared_ptr<const Result> result, QWidget* parent
     if (a.shape.size() == 1 && a.numel() > 0 && int64_t(a.data.size()) == a.numel())
       candidates_.push_back(name);
   auto* row = new QHBoxLayout;
-  arrayBox_ = new QComboBox(this);
-  for (const auto& name : candidates_) arrayBox_->addItem(QString::fromStdString(name));
-  auto* arrayLabel = new QLabel(tr("Array"), this);
-  row->addWidget(arrayLabel);
-  row->addWidget(arrayBox_);
-  arrayLabel->setVisible(candidates_.size() > 1);
-  arrayBox_->setVisible(candidates_.size() > 1);
-  row->addStretch(1);
-  controlsLayout()->addLayout(row);
-  connect(arrayBox_, &QComboBox::activated, this, [this](int i) {
-    selectArray(candidates_.at(i));
+  arrayBox_ = addArrayChooser(row, candidates_, [this](const std::string& name) {
+    selectArray(name);
     updateFigure();
     emit stateChanged();
   });
+  row->addStretch(1);
+  controlsLayout()->addLayout(row);
   const std::string first = primary_array_name(*result_);
   selectArray(std::count(candidates_.begin(), candidates_.end(), first) ? first
                                                                         : candidates_.at(0));

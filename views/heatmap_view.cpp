@@ -42,22 +42,15 @@ HeatmapView::HeatmapView(std::shared_ptr<const Result> result, QWidget* parent)
     if (usable(a) && a.shape.size() >= 2) candidates_.push_back(name);
 
   auto* row = new QHBoxLayout;
-  arrayBox_ = new QComboBox(this);
-  for (const auto& name : candidates_) arrayBox_->addItem(QString::fromStdString(name));
-  auto* arrayLabel = new QLabel(tr("Array"), this);
-  row->addWidget(arrayLabel);
-  row->addWidget(arrayBox_);
-  arrayLabel->setVisible(candidates_.size() > 1);
-  arrayBox_->setVisible(candidates_.size() > 1);
+  arrayBox_ = addArrayChooser(row, candidates_, [this](const std::string& name) {
+    selectArray(name);
+    userChanged();
+  });
   row->addStretch(1);
   scaleEditor_ = new ColorScaleEditor(this);
   row->addWidget(scaleEditor_);
   controlsLayout()->addLayout(row);
 
-  connect(arrayBox_, &QComboBox::activated, this, [this](int i) {
-    selectArray(candidates_.at(i));
-    userChanged();
-  });
   connect(scaleEditor_, &ColorScaleEditor::scaleChanged, this, [this](const ColorScale& s) {
     scale_ = s;
     userChanged();

@@ -1,6 +1,9 @@
 #include "views/result_view.h"
 
+#include <QComboBox>
 #include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QVBoxLayout>
@@ -83,6 +86,20 @@ bool ResultView::eventFilter(QObject* watched, QEvent* event) {
   if (watched == scroll_->viewport() && event->type() == QEvent::Resize && zoom_ > 1.0)
     canvas_->resize(scroll_->viewport()->size() * zoom_);
   return QWidget::eventFilter(watched, event);
+}
+
+QComboBox* ResultView::addArrayChooser(QHBoxLayout* row, const std::vector<std::string>& names,
+                                       std::function<void(const std::string&)> chosen) {
+  auto* box = new QComboBox(this);
+  for (const auto& name : names) box->addItem(QString::fromStdString(name));
+  auto* label = new QLabel(tr("Array"), this);
+  row->addWidget(label);
+  row->addWidget(box);
+  label->setVisible(names.size() > 1);
+  box->setVisible(names.size() > 1);
+  connect(box, &QComboBox::activated, this,
+          [names, chosen = std::move(chosen)](int i) { chosen(names.at(i)); });
+  return box;
 }
 
 ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* parent) {

@@ -3,11 +3,16 @@
 // the session saves: layer, head, colour scale, ...) and paints its figure into any QPainter —
 // the canvas on screen, or a QImage / QSvgGenerator / QPdfWriter when exporting.
 #include <QWidget>
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "core/session/result.h"
 
+class QComboBox;
+class QHBoxLayout;
 class QPainter;
 class QScrollArea;
 class QVBoxLayout;
@@ -54,6 +59,10 @@ class ResultView : public QWidget {
  protected:
   /// Rows of controls go here, above the canvas.
   QVBoxLayout* controlsLayout() const { return controls_; }
+  /// Adds to `row` an "Array" chooser listing `names` (shown only when there is a choice); its
+  /// user choices call `chosen` with the name.
+  QComboBox* addArrayChooser(QHBoxLayout* row, const std::vector<std::string>& names,
+                             std::function<void(const std::string&)> chosen);
   /// A click (press and release without dragging) on the canvas.
   virtual void canvasClicked(const QPoint& canvasPos);
   /// Wheel events on the canvas; return true when consumed (e.g. zoom).
