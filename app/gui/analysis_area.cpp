@@ -10,18 +10,18 @@ namespace mechscope {
 
 AnalysisArea::AnalysisArea(QWidget* parent) : QStackedWidget(parent) {
   setObjectName("analysisArea");
-  placeholder_ = new QWidget(this);
-  placeholder_->setObjectName("analysisPlaceholder");
-  auto* layout = new QVBoxLayout(placeholder_);
+  noResultPage_ = new QWidget(this);
+  noResultPage_->setObjectName("noResultPage");
+  auto* layout = new QVBoxLayout(noResultPage_);
   auto* text = new QLabel(tr("<h3>No result selected</h3><p>Run a probe (Probes → Attention "
                              "maps, or a plugin) on the prompt, or pick a result in the "
                              "Results browser.</p>"),
-                          placeholder_);
+                          noResultPage_);
   text->setAlignment(Qt::AlignCenter);
   text->setWordWrap(true);
   text->setEnabled(false);
   layout->addWidget(text);
-  addWidget(placeholder_);
+  addWidget(noResultPage_);
 }
 
 void AnalysisArea::addResult(std::shared_ptr<const Result> result, const nlohmann::json& state) {
@@ -38,7 +38,7 @@ void AnalysisArea::removeResult(const QString& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   if (it->view) {
-    if (currentWidget() == it->view) setCurrentWidget(placeholder_);
+    if (currentWidget() == it->view) setCurrentWidget(noResultPage_);
     removeWidget(it->view);
     it->view->deleteLater();
   }
@@ -72,7 +72,7 @@ ResultView* AnalysisArea::view(const QString& id) {
 
 void AnalysisArea::showResult(const QString& id) {
   ResultView* v = id.isEmpty() ? nullptr : view(id);
-  setCurrentWidget(v ? static_cast<QWidget*>(v) : placeholder_);
+  setCurrentWidget(v ? static_cast<QWidget*>(v) : noResultPage_);
 }
 
 QString AnalysisArea::currentId() const {

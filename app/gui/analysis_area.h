@@ -24,7 +24,7 @@ class AnalysisArea : public QStackedWidget {
                  const nlohmann::json& state = nlohmann::json::object());
   void removeResult(const QString& id);
   void clear();
-  /// Shows the view of `id` (made now when needed); the placeholder for an empty or unknown id.
+  /// Shows the view of `id` (made now when needed); the "no result selected" page for an empty or unknown id.
   void showResult(const QString& id);
   /// The id of the Result shown, or empty while the placeholder is shown.
   QString currentId() const;
@@ -49,7 +49,7 @@ class AnalysisArea : public QStackedWidget {
   };
   QHash<QString, Entry> entries_;
   QStringList order_;  // ids in the order they were added
-  QWidget* placeholder_;
+  QWidget* noResultPage_;
 };
 
 }  // namespace mechscope
