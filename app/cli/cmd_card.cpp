@@ -108,9 +108,13 @@ int cmd_card(const std::vector<std::string>& argv) {
     md << "## Training\n\n"
        << "- Recipe: `data/recipes/` (copied below), seed " << log["recipe"]["seed"] << ".\n"
        << "- Data: a fresh, seeded mixture of the tasks below at every step (no example repeats); "
-       << "loss on answer words and on prompt words the task marks as determined by earlier ones "
-       << "(the induction task's second copy, MQAR's earlier answers), plus "
-       << log["recipe"]["lm_loss_weight"] << " × next-word loss on every prompt position.\n"
+       << "loss on answer words"
+       << (log["recipe"]["tasks"].contains("induction") || log["recipe"]["tasks"].contains("mqar")
+               ? " and on prompt words the task marks as determined by earlier ones (the "
+                 "induction task's second copy, MQAR's earlier answers)"
+               : "")
+       << ", plus " << log["recipe"]["lm_loss_weight"]
+       << " × next-word loss on every prompt position.\n"
        << "- " << log["steps"] << " steps of batch " << log["recipe"]["batch_size"] << " in "
        << fixed(log["seconds"].get<double>() / 60.0, 1)
        << " minutes on this machine (2 CPU cores, LibTorch with OpenBLAS); final training loss "
