@@ -47,7 +47,9 @@ HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
 
   const int64_t T = tokens.size(1);
   at::Tensor q = at::arange(bos + half, T, at::kLong);  // second-copy query positions
-  std::vector<at::Tensor> ind(c.n_layers), prev(c.n_layers), dup(c.n_layers);
+  if (half <= HeadScores::kFirstOffset + HeadScores::kOffsets)
+    throw Error("The repeated sequence is too short for the offset scores.");
+  std::vector<at::Tensor> ind(c.n_layers), prev(c.n_layers), dup(c.n_layers), offs(c.n_layers);
   HookSet hooks;
   hooks.add([](const std::string& n) { return n.size() > 13 && n.compare(n.size() - 13, 13, ".hook_pattern") == 0; },
             [&](HookCall& h) {
@@ -61,9 +63,13 @@ HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
               ind[h.layer] = pick(q - half + 1);
               prev[h.layer] = pick(q - 1);
               dup[h.layer] = pick(q - half);
+              std::vector<at::Tensor> by_d;
+              for (int64_t d = 0; d < HeadScores::kOffsets; ++d)
+                by_d.push_back(pick(q - half + HeadScores::kFirstOffset + d));
+              offs[h.layer] = at::stack(by_d, 1);  // [head, offsets]
             });
   model.run(tokens, {}, &hooks);
-  return {at::stack(ind), at::stack(prev), at::stack(dup)};
+  return {at::stack(ind), at::stack(prev), at::stack(dup), at::stack(offs)};
 }
 
 }  // namespace

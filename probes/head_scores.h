@@ -18,6 +18,12 @@ struct HeadScores {
   at::Tensor induction;        // [n_layers, n_heads]
   at::Tensor previous_token;   // [n_layers, n_heads]
   at::Tensor duplicate_token;  // [n_layers, n_heads]
+  /// Mean attention from a second-copy token to the position `d` after its first copy, for d in
+  /// kFirstOffset … kFirstOffset + n_offsets - 1: [n_layers, n_heads, n_offsets]. d = 0 is the
+  /// duplicate-token score, d = 1 the induction score; larger d finds heads that look further
+  /// ahead of the earlier copy.
+  at::Tensor by_offset;
+  static constexpr int64_t kFirstOffset = -1, kOffsets = 6;
 };
 
 /// Scores on `batch` sequences of `half` random tokens drawn from [min_token, d_vocab), each

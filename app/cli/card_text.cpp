@@ -29,10 +29,18 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
   const int64_t half = std::min<int64_t>(24, (c.n_ctx - 1) / 2);
   HeadScores scores = pool.size() >= 50 ? repeated_sequence_head_scores(*model, 32, half, seed, pool)
                                         : repeated_sequence_head_scores(*model, 32, half, seed, 0);
-  auto ranked = ranked_heads(scores.induction);
+  // Copying heads: attention from a second-copy token to the token d >= 1 after its first copy
+  // (d = 1: the textbook induction head; a model may also read further ahead of the copy).
+  const int64_t first_forward = 1 - HeadScores::kFirstOffset;  // index of d = 1
+  auto [forward, forward_index] =
+      scores.by_offset.slice(2, first_forward).max(2);  // [layers, heads] each
+  auto offset_of = [&](const std::pair<int64_t, int64_t>& h) {
+    return forward_index[h.first][h.second].item<int64_t>() + 1;
+  };
+  auto ranked = ranked_heads(forward);
   std::vector<std::pair<int64_t, int64_t>> induction_heads;
   for (const auto& h : ranked)
-    if (scores.induction[h.first][h.second].item<double>() > 0.3) induction_heads.push_back(h);
+    if (forward[h.first][h.second].item<double>() > 0.3) induction_heads.push_back(h);
   auto prev_ranked = ranked_heads(scores.previous_token);
 
   // Ablate the induction heads, and as many random other heads (5 draws), mean-ablation.
@@ -64,13 +72,15 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
   md << "## Known mechanisms (measured with mechscope's own probes)\n\n"
      << "Head scores on 32 repeated sequences of " << half << " random "
      << (pool.size() >= 50 ? "induction-task tokens" : "tokens")
-     << " (`probes/head_scores.h`): mean "
-        "attention from a second-copy token to the token after its first occurrence (induction) "
-        "and to the previous position (previous-token).\n\n"
-     << "| head | induction | previous-token | duplicate-token |\n|---|---|---|---|\n";
+     << " (`probes/head_scores.h`): mean attention from a second-copy token to the token d "
+        "after its first occurrence (d = 1: induction; best d ≥ 1 shown), to its first "
+        "occurrence (duplicate-token) and to the previous position (previous-token).\n\n"
+     << "| head | induction (d = 1) | best d ≥ 1 | at best d | previous-token | duplicate-token "
+        "|\n|---|---|---|---|---|---|\n";
   for (size_t i = 0; i < std::min<size_t>(8, ranked.size()); ++i) {
     auto h = ranked[i];
     md << "| " << head_name(h) << " | " << fixed(scores.induction[h.first][h.second].item<double>())
+       << " | " << offset_of(h) << " | " << fixed(forward[h.first][h.second].item<double>())
        << " | " << fixed(scores.previous_token[h.first][h.second].item<double>()) << " | "
        << fixed(scores.duplicate_token[h.first][h.second].item<double>()) << " |\n";
   }
@@ -82,11 +92,13 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
   }
   md << ".\n\n";
   if (induction_heads.empty()) {
-    md << "No head has an induction score above 0.3: no induction heads were found.\n";
+    md << "No head attends more than 0.3 to a token after the earlier copy: no induction heads "
+          "were found.\n";
   } else {
-    md << "Induction heads (score > 0.3): ";
+    md << "Induction heads (attention > 0.3 to the token d ≥ 1 after the earlier copy): ";
     for (size_t i = 0; i < induction_heads.size(); ++i)
-      md << (i ? ", " : "") << head_name(induction_heads[i]);
+      md << (i ? ", " : "") << head_name(induction_heads[i]) << " (d = " << offset_of(induction_heads[i])
+         << ")";
     md << ".\n\nAccuracy when those " << induction_heads.size()
        << " heads are mean-ablated (`probes/ablation.h`: each head's hook_z replaced by its mean), "
           "against ablating as many randomly chosen other heads (mean of 5 draws):\n\n"
@@ -102,6 +114,9 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
     std::vector<std::string> heads;
     for (const auto& h : induction_heads) heads.push_back(head_name(h));
     card["induction_heads"] = heads;
+    std::vector<int64_t> offsets;
+    for (const auto& h : induction_heads) offsets.push_back(offset_of(h));
+    card["induction_head_offsets"] = offsets;
     card["accuracy_induction_heads_ablated"] = ablated;
     card["accuracy_random_heads_ablated"] = random_ablated;
   }

@@ -143,10 +143,16 @@ int cmd_card(const std::vector<std::string>& argv) {
   md << "\nRegenerate this card with `mechscope-cli card --model " << dir.string() << "`.\n";
 
   const std::string out = args.get("out", (dir / "MODEL_CARD.md").string());
-  std::ofstream(out) << md.str();
+  auto write = [](const std::filesystem::path& file, const std::string& text) {
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+    std::ofstream f(file);
+    f << text;
+    if (!f.flush()) throw Error("Cannot write " + file.string() + ".");
+  };
+  write(out, md.str());
   // The measured figures, for tests that recheck them.
   card["heldout_accuracy"] = clean;
-  std::ofstream(std::filesystem::path(out).parent_path() / "card.json") << card.dump(2) << "\n";
+  write(std::filesystem::path(out).parent_path() / "card.json", card.dump(2) + "\n");
   std::cout << md.str();
   return 0;
 }
