@@ -47,8 +47,6 @@ HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
 
   const int64_t T = tokens.size(1);
   at::Tensor q = at::arange(bos + half, T, at::kLong);  // second-copy query positions
-  if (half <= HeadScores::kFirstOffset + HeadScores::kOffsets)
-    throw Error("The repeated sequence is too short for the offset scores.");
   std::vector<at::Tensor> ind(c.n_layers), prev(c.n_layers), dup(c.n_layers), offs(c.n_layers);
   HookSet hooks;
   hooks.add([](const std::string& n) { return n.size() > 13 && n.compare(n.size() - 13, 13, ".hook_pattern") == 0; },
@@ -65,7 +63,9 @@ HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
               dup[h.layer] = pick(q - half);
               std::vector<at::Tensor> by_d;
               for (int64_t d = 0; d < HeadScores::kOffsets; ++d)
-                by_d.push_back(pick(q - half + HeadScores::kFirstOffset + d));
+                // Clamped into the sequence: for very short repeats an offset may run off it.
+                by_d.push_back(
+                    pick((q - half + HeadScores::kFirstOffset + d).clamp(0, p.size(3) - 1)));
               offs[h.layer] = at::stack(by_d, 1);  // [head, offsets]
             });
   model.run(tokens, {}, &hooks);
