@@ -26,7 +26,7 @@ class AnalysisArea : public QStackedWidget {
   void clear();
   /// Shows the view of `id` (made now when needed); the "no result selected" page for an empty or unknown id.
   void showResult(const QString& id);
-  /// The id of the Result shown, or empty while the placeholder is shown.
+  /// The id of the Result shown, or empty while the "no result selected" page is shown.
   QString currentId() const;
   /// The view of `id`, made when needed; nullptr for an unknown id.
   ResultView* view(const QString& id);

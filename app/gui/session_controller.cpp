@@ -29,14 +29,9 @@ std::shared_ptr<const Result> SessionController::find(const QString& id) const {
 }
 
 std::shared_ptr<const Result> SessionController::addResult(Result result) {
-  Session ids;  // ids and probes only: next_id needs nothing else
-  for (const auto& r : results_) {
-    Result stub;
-    stub.id = r->id;
-    stub.probe = r->probe;
-    ids.results.push_back(std::move(stub));
-  }
-  result.id = ids.next_id(result.probe);
+  std::vector<std::string> ids;
+  for (const auto& r : results_) ids.push_back(r->id);
+  result.id = next_result_id(result.probe, ids);
   auto stored = std::make_shared<const Result>(std::move(result));
   results_.push_back(stored);
   setDirty(true);

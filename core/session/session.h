@@ -38,6 +38,9 @@ struct Session {
   std::string next_id(const std::string& probe) const;
 };
 
+/// A fresh id "<probe>-<n>" not among `ids` (what Session::next_id uses).
+std::string next_result_id(const std::string& probe, const std::vector<std::string>& ids);
+
 /// Writes `session` to `path` atomically: a temporary file beside it is written, flushed and
 /// fsynced, then renamed over `path`, so an interrupted save leaves the previous file intact.
 /// Throws mechscope::Error naming the file on failure.

@@ -182,11 +182,12 @@ TEST_CASE("Session: find and fresh ids", "[session]") {
   REQUIRE(s.find("alpha-1") != nullptr);
   CHECK(s.find("alpha-1")->probe == "head_scores");
   CHECK(s.find("nope") == nullptr);
-  CHECK(s.next_id("attention") == "attention-2");
+  CHECK(s.next_id("attention") == "attention-1");  // no id starts with "attention-" yet
+  CHECK(s.next_id("alpha") == "alpha-2");
   CHECK(s.next_id("probe") == "probe-1");
-  s.results[1].id = "attention-2";  // taken by another probe's result
-  s.results[1].probe = "attention";
+  s.results[1].id = "attention-2";  // a gap: one id of the probe, and the next number is taken
   CHECK(s.next_id("attention") == "attention-3");
+  CHECK(next_result_id("attention", {"attention-1", "attention-3"}) == "attention-4");
 }
 
 TEST_CASE("a session round-trips exactly through a .mscope file", "[session]") {
