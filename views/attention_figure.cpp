@@ -14,6 +14,14 @@ namespace {
 
 const QString kBarTitle = QStringLiteral("attention weight");
 constexpr int64_t kGridVectorCells = 120000;  // cells drawn as rectangles in a grid figure
+constexpr double kPanelLabelScale = 0.7;      // token labels beside head panels, × fontPx
+constexpr double kPanelLabelEms = 6;          // longer ones are elided
+
+QFont panelLabelFont(const FigureStyle& style) { return style.font(kPanelLabelScale); }
+
+QString panelLabel(const QString& label, const QFontMetricsF& fm, const FigureStyle& style) {
+  return fm.elidedText(label, Qt::ElideRight, style.fontPx * kPanelLabelScale * kPanelLabelEms);
+}
 
 }  // namespace
 
@@ -28,8 +36,8 @@ MatrixRef AttentionView::headMatrix(int layer, int head) const {
 
 ColorScale AttentionView::resolvedScale() const {
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;
-  for (int l = 0; l < layers_; ++l)
-    for (int h = 0; h < heads_; ++h) {
+  for (int l : shownLayers())
+    for (int h : shownHeads()) {
       if (mode_ != Mode::All && l != layer_) continue;
       if (mode_ == Mode::Head && h != head_) continue;
       const auto [a, b] = headMatrix(l, h).range();
@@ -90,12 +98,14 @@ AttentionView::Grid AttentionView::gridLayout(const QRectF& rect, const FigureSt
   const double captionH = fm.height() + style.fontPx * 0.15;
   const double nq = q1_ - q0_ + 1, nk = k1_ - k0_ + 1;
 
+  const std::vector<int> layers = shownLayers(), heads = shownHeads();
   int cols = 1, rows = 1;
   double labelW = 0, cell = 0, gap = style.fontPx * 0.6;
+  double qW = 0, kH = 0;  // token labels beside each panel (one-layer grid, when they fit)
   if (mode_ == Mode::All) {
-    cols = heads_;
-    rows = layers_;
-    for (int l = 0; l < layers_; ++l) labelW = std::max(labelW, fm.horizontalAdvance(layerName(l)));
+    cols = static_cast<int>(heads.size());
+    rows = static_cast<int>(layers.size());
+    for (int l : layers) labelW = std::max(labelW, fm.horizontalAdvance(layerName(l)));
     labelW += style.fontPx * 0.5;
     gap = std::clamp(std::min(area.width() / cols, area.height() / rows) * 0.08, 1.0,
                      style.fontPx * 0.4);
@@ -103,45 +113,64 @@ AttentionView::Grid AttentionView::gridLayout(const QRectF& rect, const FigureSt
                     (area.height() - captionH - (rows - 1) * gap) / rows / nq);
   } else {
     // One layer's heads: the column count that makes the thumbnails largest.
-    const int n = heads_;
-    for (int c = 1; c <= n; ++c) {
-      const int r = (n + c - 1) / c;
-      const double s = std::min((area.width() - (c - 1) * gap) / c / nk,
-                                (area.height() - r * captionH - (r - 1) * gap) / r / nq);
-      if (s > cell) {
-        cell = s;
-        cols = c;
-        rows = r;
+    const int n = static_cast<int>(heads.size());
+    auto arrange = [&](double lw, double lh) {
+      cell = 0;
+      for (int c = 1; c <= n; ++c) {
+        const int r = (n + c - 1) / c;
+        const double s = std::min((area.width() - (c - 1) * gap - c * lw) / c / nk,
+                                  (area.height() - r * (captionH + lh) - (r - 1) * gap) / r / nq);
+        if (s > cell) {
+          cell = s;
+          cols = c;
+          rows = r;
+        }
       }
+    };
+    const QFontMetricsF lfm(panelLabelFont(style));
+    for (int q = q0_; q <= q1_; ++q)
+      qW = std::max(qW,
+                    lfm.horizontalAdvance(panelLabel(labelOrIndex(queryLabels_, q), lfm, style)));
+    for (int k = k0_; k <= k1_; ++k)
+      kH = std::max(kH, lfm.horizontalAdvance(panelLabel(labelOrIndex(keyLabels_, k), lfm, style)));
+    qW += style.fontPx * 0.4;
+    kH += style.fontPx * 0.4;
+    arrange(qW, kH);
+    g.tokenLabels = cell >= lfm.height() * 0.95;
+    if (!g.tokenLabels) {
+      qW = kH = 0;
+      arrange(0, 0);
     }
   }
   cell = std::max(cell, 0.0);
   const double tw = cell * nk, th = cell * nq;
   const bool all = mode_ == Mode::All;
-  const double gridW = (all ? labelW : 0) + cols * tw + (cols - 1) * gap;
-  const double gridH =
-      all ? captionH + rows * th + (rows - 1) * gap : rows * (captionH + th) + (rows - 1) * gap;
+  const double gridW = (all ? labelW : 0) + cols * (qW + tw) + (cols - 1) * gap;
+  const double gridH = all ? captionH + rows * th + (rows - 1) * gap
+                           : rows * (captionH + th + kH) + (rows - 1) * gap;
   const double x0 = area.left() + std::max(0.0, (area.width() - gridW) / 2);
   const double y0 = area.top() + std::max(0.0, (area.height() - gridH) / 2);
   const double cx0 = x0 + (all ? labelW : 0);
   g.title = QRectF(R.left(), y0 - titleH, R.width(), titleH);  // moves with the grid
 
   if (all) {
-    for (int h = 0; h < heads_; ++h)
-      g.headers.push_back({QRectF(cx0 + h * (tw + gap), y0, tw, captionH), headShortName(h),
+    for (int c = 0; c < cols; ++c)
+      g.headers.push_back({QRectF(cx0 + c * (tw + gap), y0, tw, captionH), headShortName(heads[c]),
                            Qt::AlignHCenter | Qt::AlignTop});
-    for (int l = 0; l < layers_; ++l) {
-      const double y = y0 + captionH + l * (th + gap);
-      g.headers.push_back({QRectF(x0, y, labelW - style.fontPx * 0.5, th), layerName(l),
+    for (int r = 0; r < rows; ++r) {
+      const double y = y0 + captionH + r * (th + gap);
+      g.headers.push_back({QRectF(x0, y, labelW - style.fontPx * 0.5, th), layerName(layers[r]),
                            Qt::AlignRight | Qt::AlignVCenter});
-      for (int h = 0; h < heads_; ++h)
-        g.thumbs.push_back({l, h, QRectF(cx0 + h * (tw + gap), y, tw, th), QRectF()});
+      for (int c = 0; c < cols; ++c)
+        g.thumbs.push_back(
+            {layers[r], heads[c], QRectF(cx0 + c * (tw + gap), y, tw, th), QRectF()});
     }
   } else {
-    for (int h = 0; h < heads_; ++h) {
-      const double x = cx0 + (h % cols) * (tw + gap);
-      const double y = y0 + (h / cols) * (captionH + th + gap);
-      g.thumbs.push_back({layer_, h, QRectF(x, y + captionH, tw, th), QRectF(x, y, tw, captionH)});
+    for (size_t i = 0; i < heads.size(); ++i) {
+      const double x = cx0 + (i % cols) * (qW + tw + gap) + qW;
+      const double y = y0 + (i / cols) * (captionH + th + kH + gap);
+      g.thumbs.push_back(
+          {layer_, heads[i], QRectF(x, y + captionH, tw, th), QRectF(x, y, tw, captionH)});
     }
   }
   const double top = y0 + captionH;
@@ -165,10 +194,43 @@ void AttentionView::paintGrid(QPainter& p, const QRectF& rect, const FigureStyle
       p.setPen(style.text);
       drawElidedText(p, t.caption, headShortName(t.head), Qt::AlignHCenter | Qt::AlignTop);
     }
+    if (g.tokenLabels) {
+      paintTokenLabels(p, t.cells, style);
+      p.setFont(style.font(0.8));
+    }
   }
   p.setPen(style.text);
   for (const Grid::Header& h : g.headers) drawElidedText(p, h.rect, h.text, h.align);
   paintColorBar(p, g.colorBar, scale, kBarTitle, style);
+}
+
+void AttentionView::paintTokenLabels(QPainter& p, const QRectF& cells,
+                                     const FigureStyle& style) const {
+  p.save();
+  p.setFont(panelLabelFont(style));
+  p.setPen(style.text);
+  const QFontMetricsF fm(p.font());
+  const double nq = q1_ - q0_ + 1, nk = k1_ - k0_ + 1, gap = style.fontPx * 0.25;
+  const double ch = cells.height() / nq, cw = cells.width() / nk, w = style.fontPx * 8;
+  for (int q = q0_; q <= q1_; ++q)
+    p.drawText(QRectF(cells.left() - gap - w, cells.top() + (q - q0_) * ch, w, ch),
+               Qt::AlignRight | Qt::AlignVCenter,
+               panelLabel(labelOrIndex(queryLabels_, q), fm, style));
+  for (int k = k0_; k <= k1_; ++k) {
+    p.save();
+    p.translate(cells.left() + (k - k0_ + 0.5) * cw, cells.bottom() + gap);
+    p.rotate(-90);
+    p.drawText(QRectF(-w, -cw / 2, w, cw), Qt::AlignRight | Qt::AlignVCenter,
+               panelLabel(labelOrIndex(keyLabels_, k), fm, style));
+    p.restore();
+  }
+  p.restore();
+}
+
+bool AttentionView::gridHasTokenLabels(const QRectF& rect) const {
+  if (mode_ != Mode::Layer) return false;
+  const FigureStyle style = FigureStyle::forSize(rect.width(), rect.height());
+  return gridLayout(rect, style, resolvedScale()).tokenLabels;
 }
 
 void AttentionView::paintFigure(QPainter& p, const QRect& rect) const {
@@ -186,9 +248,10 @@ void AttentionView::paintFigure(QPainter& p, const QRect& rect) const {
 int AttentionView::figureHeightForWidth(int width) const {
   const ColorScale scale = resolvedScale();
   if (mode_ == Mode::Head) return heatmapHeightForWidth(headFigure(scale), width);
-  // One layer's heads arrange themselves for a square; all heads have a fixed grid, so only the
-  // width limits them. The text size depends on the height: settle it in two rounds.
-  const double probe = mode_ == Mode::All ? width * 3.0 : width;
+  // One layer's heads arrange themselves for a landscape 4:3 page (papers are wider than tall);
+  // all heads have a fixed grid, so only the width limits them. The text size depends on the
+  // height: settle it in two rounds.
+  const double probe = mode_ == Mode::All ? width * 3.0 : width * 0.75;
   double height = width;
   for (int round = 0; round < 2; ++round)
     height = gridLayout(QRectF(0, 0, width, probe), FigureStyle::forSize(width, height), scale)

@@ -15,6 +15,7 @@
 
 #include "views/axis_labels.h"
 #include "views/color_scale_editor.h"
+#include "views/probe_data.h"
 
 namespace mechscope {
 namespace {
@@ -127,12 +128,15 @@ void AttentionView::buildControls() {
     setMode(static_cast<Mode>(i));
     userChanged();
   });
+  // Choosing a layer or head outside the chosen ones shows them all again.
   connect(layerSpin_, &QSpinBox::valueChanged, this, [this](int v) {
     layer_ = v;
+    if (!selected(layerSel_, v)) layerSel_.clear();
     userChanged();
   });
   connect(headSpin_, &QSpinBox::valueChanged, this, [this](int v) {
     head_ = v;
+    if (!selected(headSel_, v)) headSel_.clear();
     userChanged();
   });
   // Keep from ≤ to: moving one end past the other drags the other along.
@@ -190,9 +194,33 @@ void AttentionView::setMode(Mode mode) {
 }
 
 nlohmann::json AttentionView::state() const {
-  return {{"mode", modeName(mode_)}, {"layer", layer_},   {"head", head_},
-          {"query", {q0_, q1_}},     {"key", {k0_, k1_}}, {"scale", scale_.toJson()},
-          {"zoom", zoom()}};
+  nlohmann::json j = {{"mode", modeName(mode_)}, {"layer", layer_},   {"head", head_},
+                      {"query", {q0_, q1_}},     {"key", {k0_, k1_}}, {"scale", scale_.toJson()},
+                      {"zoom", zoom()}};
+  if (!layerSel_.empty()) j["layers"] = layerSel_;
+  if (!headSel_.empty()) j["heads"] = headSel_;
+  return j;
+}
+
+std::vector<int> AttentionView::shownLayers() const {
+  std::vector<int> out;
+  for (int l = 0; l < layers_; ++l)
+    if (selected(layerSel_, l)) out.push_back(l);
+  return out;
+}
+
+std::vector<int> AttentionView::shownHeads() const {
+  std::vector<int> out;
+  for (int h = 0; h < heads_; ++h)
+    if (selected(headSel_, h)) out.push_back(h);
+  return out;
+}
+
+std::vector<int> AttentionView::figureLayers() const { return shownLayers(); }
+
+void AttentionView::keepInSelection() {
+  if (!selected(layerSel_, layer_)) layer_ = layerSel_.front();
+  if (!selected(headSel_, head_)) head_ = headSel_.front();
 }
 
 void AttentionView::setState(const nlohmann::json& j) {
@@ -207,6 +235,9 @@ void AttentionView::setState(const nlohmann::json& j) {
   if (j.contains("head") && j["head"].is_number_integer()) head_ = j["head"].get<int>();
   layer_ = std::clamp(layer_, 0, layers_ - 1);
   head_ = std::clamp(head_, 0, heads_ - 1);
+  if (auto l = readIndexList(j.value("layers", nlohmann::json()), layers_)) layerSel_ = *l;
+  if (auto h = readIndexList(j.value("heads", nlohmann::json()), heads_)) headSel_ = *h;
+  keepInSelection();
   readRange(j.value("query", nlohmann::json()), queries_, q0_, q1_);
   readRange(j.value("key", nlohmann::json()), keys_, k0_, k1_);
   scale_ = ColorScale::fromJson(j.value("scale", nlohmann::json()), scale_);

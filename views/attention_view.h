@@ -27,13 +27,17 @@ class AttentionView : public ResultView {
   static bool canShow(const Result& result);
 
   /// {"mode": "layer"|"all"|"head", "layer", "head", "query": [from, to], "key": [from, to]
-  ///  (inclusive token indices), "scale": ColorScale JSON, "zoom"}.
+  ///  (inclusive token indices), "scale": ColorScale JSON, "zoom"}, plus "layers" and "heads"
+  ///  (the layers and heads drawn; all when absent or empty) when they are not empty. A layer or
+  ///  head outside them moves to their first.
   nlohmann::json state() const override;
   void setState(const nlohmann::json& state) override;
   void paintFigure(QPainter& painter, const QRect& rect) const override;
   QString figureTitle() const override;
   int figureHeightForWidth(int width) const override;
   QString toolTipAt(const QPoint& canvasPos) const override;
+  /// The chosen layers (all when none are): export per layer draws each.
+  std::vector<int> figureLayers() const override;
 
   Mode mode() const { return mode_; }
   int layer() const { return layer_; }
@@ -42,6 +46,8 @@ class AttentionView : public ResultView {
   int heads() const { return heads_; }
   int queries() const { return queries_; }
   int keys() const { return keys_; }
+  /// Whether the one-layer grid draws token labels beside each head's panel (they fit).
+  bool gridHasTokenLabels(const QRectF& rect) const;
 
   /// Canvas rectangle of a head's cells in the grid modes (empty when that head is not drawn).
   QRect thumbnailRect(int layer, int head) const;
@@ -70,6 +76,7 @@ class AttentionView : public ResultView {
     };
     std::vector<Header> headers;  // the all-heads grid's row and column headers ("L0", "H3")
     double naturalHeight = 0;     // the height the grid needs at this width
+    bool tokenLabels = false;     // query/key labels beside each panel (one-layer grid)
   };
 
   MatrixRef headMatrix(int layer, int head) const;  // the token range of one head
@@ -81,6 +88,10 @@ class AttentionView : public ResultView {
   QString headShortName(int head) const;        // "H5" or the head axis' label
   QString headName(int layer, int head) const;  // "L3H5"
   void paintGrid(QPainter& p, const QRectF& rect, const FigureStyle& style) const;
+  void paintTokenLabels(QPainter& p, const QRectF& cells, const FigureStyle& style) const;
+  std::vector<int> shownLayers() const;
+  std::vector<int> shownHeads() const;
+  void keepInSelection();  // layer_ and head_ inside the chosen layers and heads
 
   void buildControls();
   void syncControls();
@@ -93,6 +104,7 @@ class AttentionView : public ResultView {
 
   Mode mode_ = Mode::Layer;
   int layer_ = 0, head_ = 0;
+  std::vector<int> layerSel_, headSel_;    // empty: all
   int q0_ = 0, q1_ = 0, k0_ = 0, k1_ = 0;  // inclusive token ranges
   ColorScale scale_;
 

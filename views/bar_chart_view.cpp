@@ -18,9 +18,6 @@
 namespace mechscope {
 namespace {
 
-const QColor kPositive(49, 104, 142);
-const QColor kNegative(214, 96, 77);
-
 std::pair<double, double> valueRange(const float* v, int n) {
   double lo = 0, hi = 0;  // the zero line is always in view
   for (int i = 0; i < n; ++i)
@@ -147,7 +144,7 @@ void BarChartView::paintFigure(QPainter& p, const QRect& rect) const {
     const double x = L.plot.left() + i * L.slot + L.slot * 0.125;
     const double y = L.valueToY(v);
     p.fillRect(QRectF(x, std::min(y, zero), L.slot * 0.75, std::abs(zero - y)),
-               v < 0 ? kNegative : kPositive);
+               v < 0 ? style.negative : style.positive);
     if (annotate) {
       p.setPen(style.muted);
       const double h = fm.height();

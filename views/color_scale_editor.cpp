@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSignalBlocker>
+#include <algorithm>
 #include <cmath>
 
 namespace mechscope {
@@ -12,9 +13,17 @@ namespace {
 
 enum RangeMode { kAuto = 0, kUnit = 1, kManual = 2 };
 
+bool diverging(const ColorScale& s) { return s.kind == ColorScale::Kind::Diverging; }
+
+// Diverging scales are edited as a half-width around their centre.
+double halfWidth(const ColorScale& s) {
+  return std::max(std::abs(s.min - s.center), std::abs(s.max - s.center));
+}
+
 bool isUnit(const ColorScale& s) {
-  return !s.autoRange && s.max == 1.0 &&
-         s.min == (s.kind == ColorScale::Kind::Diverging ? -1.0 : 0.0);
+  if (s.autoRange) return false;
+  return diverging(s) ? s.max == s.center + 1.0 && s.min == s.center - 1.0
+                      : s.max == 1.0 && s.min == 0.0;
 }
 
 }  // namespace
@@ -58,31 +67,32 @@ void ColorScaleEditor::setScale(const ColorScale& scale) {
 void ColorScaleEditor::showResolved(const ColorScale& resolved) {
   if (mode_ != kAuto) return;
   const QSignalBlocker block(max_);
-  max_->setValue(std::max(std::abs(resolved.min), resolved.max));
+  max_->setValue(diverging(resolved) ? halfWidth(resolved) : resolved.max);
 }
 
 void ColorScaleEditor::syncControls() {
   const QSignalBlocker b1(range_), b2(max_), b3(gamma_);
-  const bool diverging = scale_.kind == ColorScale::Kind::Diverging;
+  const bool div = diverging(scale_);
   range_->clear();
-  range_->addItems({tr("Auto"), diverging ? tr("±1") : tr("0–1"), tr("Manual")});
+  range_->addItems({tr("Auto"), div ? tr("±1") : tr("0–1"), tr("Manual")});
   range_->setCurrentIndex(mode_);
-  max_->setValue(diverging ? std::max(std::abs(scale_.min), scale_.max) : scale_.max);
+  max_->setValue(div ? halfWidth(scale_) : scale_.max);
   max_->setEnabled(mode_ == kManual);
-  max_->setPrefix(diverging ? QStringLiteral("±") : QString());
+  max_->setPrefix(div ? QStringLiteral("±") : QString());
   gamma_->setValue(scale_.gamma);
 }
 
 void ColorScaleEditor::onRangeModeChanged(int index) {
-  const bool diverging = scale_.kind == ColorScale::Kind::Diverging;
+  const bool div = diverging(scale_);
+  const double c = div ? scale_.center : 0.0;
   mode_ = index;
   scale_.autoRange = index == kAuto;
   if (index == kUnit) {
-    scale_.min = diverging ? -1.0 : 0.0;
-    scale_.max = 1.0;
+    scale_.min = div ? c - 1.0 : 0.0;
+    scale_.max = c + 1.0;
   } else if (index == kManual) {
-    scale_.max = max_->value();
-    scale_.min = diverging ? -scale_.max : 0.0;
+    scale_.max = c + max_->value();
+    scale_.min = div ? c - max_->value() : 0.0;
   }
   syncControls();
   emit scaleChanged(scale_);
@@ -91,8 +101,9 @@ void ColorScaleEditor::onRangeModeChanged(int index) {
 void ColorScaleEditor::onMaxChanged(double value) {
   mode_ = kManual;
   scale_.autoRange = false;
-  scale_.max = value;
-  scale_.min = scale_.kind == ColorScale::Kind::Diverging ? -value : 0.0;
+  const bool div = diverging(scale_);
+  scale_.max = (div ? scale_.center : 0.0) + value;
+  scale_.min = div ? scale_.center - value : 0.0;
   emit scaleChanged(scale_);
 }
 

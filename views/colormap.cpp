@@ -65,19 +65,20 @@ QColor divergingColor(double t) {
 ColorScale ColorScale::resolved(double dataMin, double dataMax) const {
   ColorScale s = *this;
   if (!std::isfinite(dataMin) || !std::isfinite(dataMax)) dataMin = dataMax = 0;
+  const double c = kind == Kind::Diverging ? center : 0.0;
   if (autoRange) {
     if (kind == Kind::Diverging) {
-      const double m = std::max(std::abs(dataMin), std::abs(dataMax));
-      s.min = -m;
-      s.max = m;
+      const double m = std::max(std::abs(dataMin - c), std::abs(dataMax - c));
+      s.min = c - m;
+      s.max = c + m;
     } else {
       s.min = std::min(0.0, dataMin);
       s.max = dataMax;
     }
   }
   if (kind == Kind::Diverging) {
-    if (s.max <= 0) s.max = s.min < 0 ? -s.min : 1.0;
-    if (s.min >= 0) s.min = -s.max;
+    if (s.max <= c) s.max = s.min < c ? 2 * c - s.min : c + 1.0;
+    if (s.min >= c) s.min = 2 * c - s.max;
   } else if (!(s.max > s.min)) {
     s.max = s.min + 1.0;
   }
@@ -87,7 +88,8 @@ ColorScale ColorScale::resolved(double dataMin, double dataMax) const {
 double ColorScale::position(double value) const {
   if (std::isnan(value)) return value;
   if (kind == Kind::Diverging) {
-    double t = value >= 0 ? value / max : value / -min;
+    const double v = value - center;
+    double t = v >= 0 ? v / (max - center) : v / (center - min);
     t = std::clamp(t, -1.0, 1.0);
     const double magnitude = std::pow(std::abs(t), gamma);
     return t < 0 ? -magnitude : magnitude;
@@ -103,11 +105,13 @@ QColor ColorScale::colorAt(double p) const {
 QColor ColorScale::color(double value) const { return colorAt(position(value)); }
 
 nlohmann::json ColorScale::toJson() const {
-  return {{"kind", kind == Kind::Diverging ? "diverging" : "sequential"},
-          {"auto", autoRange},
-          {"min", min},
-          {"max", max},
-          {"gamma", gamma}};
+  nlohmann::json j = {{"kind", kind == Kind::Diverging ? "diverging" : "sequential"},
+                      {"auto", autoRange},
+                      {"min", min},
+                      {"max", max},
+                      {"gamma", gamma}};
+  if (center != 0.0) j["center"] = center;
+  return j;
 }
 
 ColorScale ColorScale::fromJson(const nlohmann::json& j, const ColorScale& fallback) {
@@ -124,6 +128,7 @@ ColorScale ColorScale::fromJson(const nlohmann::json& j, const ColorScale& fallb
     s.min = lo;
     s.max = hi;
   }
+  if (j.contains("center") && finite(j["center"])) s.center = j["center"].get<double>();
   if (j.contains("gamma") && finite(j["gamma"]) && j["gamma"].get<double>() > 0)
     s.gamma = std::clamp(j["gamma"].get<double>(), 0.05, 20.0);
   return s;
@@ -131,7 +136,7 @@ ColorScale ColorScale::fromJson(const nlohmann::json& j, const ColorScale& fallb
 
 bool ColorScale::operator==(const ColorScale& o) const {
   return kind == o.kind && autoRange == o.autoRange && min == o.min && max == o.max &&
-         gamma == o.gamma;
+         gamma == o.gamma && center == o.center;
 }
 
 QString formatValue(double value, int significant) {

@@ -21,11 +21,13 @@ struct ColorScale {
   bool autoRange = true;
   double min = 0.0;
   double max = 1.0;
+  /// Diverging only: the value drawn white (0, or e.g. a corrupted run's metric for patching).
+  double center = 0.0;
   /// Applied to the normalised position: < 1 brightens small values, > 1 darkens them.
   double gamma = 1.0;
 
   /// This scale with min/max taken from the data when autoRange (diverging: made symmetric
-  /// about 0; sequential: [min(0, lo), hi]) and a non-empty range either way.
+  /// about `center`; sequential: [min(0, lo), hi]) and a non-empty range either way.
   ColorScale resolved(double dataMin, double dataMax) const;
   /// Position of `value` on the map: [0, 1] for sequential, [-1, 1] for diverging, gamma applied.
   double position(double value) const;
@@ -34,7 +36,8 @@ struct ColorScale {
   /// The scale's colour at a map position (as returned by position()), without gamma.
   QColor colorAt(double position) const;
 
-  /// {"kind": "sequential"|"diverging", "auto": bool, "min", "max", "gamma"}.
+  /// {"kind": "sequential"|"diverging", "auto": bool, "min", "max", "gamma"}, plus "center" when
+  /// it is not 0.
   nlohmann::json toJson() const;
   /// Reads the fields present in `j`, keeping `fallback`'s values for the others; invalid values
   /// (non-finite, gamma <= 0, max <= min) are ignored.

@@ -132,12 +132,35 @@ std::vector<fs::path> exportView(const ResultView& view, const fs::path& dir,
   return written;
 }
 
-// A view over `result` without copying it (the view lives only while exporting).
-std::unique_ptr<ResultView> offscreenView(const Result& result, const nlohmann::json& state) {
+// A view over `result` without copying it (the view lives only while exporting), showing the
+// saved state with the selection's layers and heads on top.
+std::unique_ptr<ResultView> offscreenView(const Result& result, const nlohmann::json& state,
+                                          const FigureSelection& selection) {
   std::unique_ptr<ResultView> view(
       create_result_view(std::shared_ptr<const Result>(std::shared_ptr<const Result>(), &result)));
   view->setState(state);
+  nlohmann::json chosen = nlohmann::json::object();
+  if (!selection.layers.empty()) chosen["layers"] = selection.layers;
+  if (!selection.heads.empty()) chosen["heads"] = selection.heads;
+  if (!chosen.empty()) view->setState(chosen);
   return view;
+}
+
+// The figure(s) of one result: one, or one per layer.
+std::vector<fs::path> exportResult(const Result& result, const nlohmann::json& state,
+                                   const fs::path& dir, const std::string& stem,
+                                   const std::vector<std::string>& formats, int width,
+                                   const FigureSelection& selection) {
+  auto view = offscreenView(result, state, selection);
+  const std::vector<int> layers = selection.perLayer ? view->figureLayers() : std::vector<int>();
+  if (layers.empty()) return exportView(*view, dir, stem, formats, width);
+  std::vector<fs::path> written;
+  for (int layer : layers) {
+    view->setState({{"layers", {layer}}});
+    for (auto& path : exportView(*view, dir, stem + "-L" + std::to_string(layer), formats, width))
+      written.push_back(path);
+  }
+  return written;
 }
 
 }  // namespace
@@ -170,18 +193,37 @@ std::vector<std::string> parse_export_formats(const std::string& list) {
   return checkedFormats(formats);
 }
 
+std::vector<int> parse_index_list(const std::string& list, const std::string& what) {
+  std::vector<int> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string item = normalised(list.substr(start, comma - start));
+    const bool digits =
+        !item.empty() && item.size() <= 6 &&
+        std::all_of(item.begin(), item.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (!digits)
+      throw Error("Option " + what + " needs comma-separated numbers (e.g. 0,2), got '" + list +
+                  "'.");
+    out.push_back(std::stoi(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::vector<fs::path> export_result(const Result& result, const nlohmann::json& view_state,
                                     const fs::path& dir, const std::vector<std::string>& formats,
-                                    int width_px) {
+                                    int width_px, const FigureSelection& selection) {
   const std::vector<std::string> checked = checkedFormats(formats);
   checkCanExport(width_px);
   makeFolder(dir);
-  auto view = offscreenView(result, view_state);
-  return exportView(*view, dir, export_file_stem(result.id), checked, width_px);
+  return exportResult(result, view_state, dir, export_file_stem(result.id), checked, width_px,
+                      selection);
 }
 
 std::vector<fs::path> export_session(const Session& session, const fs::path& dir,
-                                     const std::vector<std::string>& formats, int width_px) {
+                                     const std::vector<std::string>& formats, int width_px,
+                                     const FigureSelection& selection) {
   const std::vector<std::string> checked = checkedFormats(formats);
   checkCanExport(width_px);
   makeFolder(dir);
@@ -197,8 +239,8 @@ std::vector<fs::path> export_session(const Session& session, const fs::path& dir
     stems.insert(stem);
     const nlohmann::json state =
         states.is_object() && states.contains(result.id) ? states[result.id] : nlohmann::json();
-    auto view = offscreenView(result, state);
-    for (auto& path : exportView(*view, dir, stem, checked, width_px)) written.push_back(path);
+    for (auto& path : exportResult(result, state, dir, stem, checked, width_px, selection))
+      written.push_back(path);
   }
   return written;
 }

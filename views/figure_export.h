@@ -14,23 +14,32 @@ namespace mechscope {
 
 class ResultView;
 
+/// What an export draws beyond each result's saved view state.
+struct FigureSelection {
+  std::vector<int> layers;  ///< Set as the view state's "layers" (empty: the saved state's).
+  std::vector<int> heads;   ///< Set as the view state's "heads" (empty: the saved state's).
+  /// One figure per layer the view draws (ResultView::figureLayers), each after
+  /// setState({"layers": [k]}), named "<id>-L<k>.<ext>"; views without layers export one figure.
+  bool perLayer = false;
+};
+
 /// Writes one file per format ("png", "svg", "pdf"; case-insensitive) to `dir` (created when
 /// missing), named after the result id made safe for file names ("attention-1.png"), drawn by the
 /// result's view after setState(view_state), `width_px` wide (PDF: 1 px = 0.75 pt). Returns the
 /// files written. Throws mechscope::Error for an unknown format, a width outside [64, 16384], a
 /// folder that cannot be created or a file that cannot be written, or when no QApplication exists.
-std::vector<std::filesystem::path> export_result(const Result& result,
-                                                 const nlohmann::json& view_state,
-                                                 const std::filesystem::path& dir,
-                                                 const std::vector<std::string>& formats,
-                                                 int width_px);
+/// `selection` narrows what is drawn (layers, heads) or splits it into one figure per layer.
+std::vector<std::filesystem::path> export_result(
+    const Result& result, const nlohmann::json& view_state, const std::filesystem::path& dir,
+    const std::vector<std::string>& formats, int width_px, const FigureSelection& selection = {});
 
 /// export_result for every result of `session` with its saved view state
 /// (session.views["results"][id]); names made unique when two ids sanitise alike.
 std::vector<std::filesystem::path> export_session(const Session& session,
                                                   const std::filesystem::path& dir,
                                                   const std::vector<std::string>& formats,
-                                                  int width_px);
+                                                  int width_px,
+                                                  const FigureSelection& selection = {});
 
 /// The figure of `view` encoded as `format` at width × height pixels (throws on a bad format).
 QByteArray render_figure(const ResultView& view, const std::string& format, int width, int height);
@@ -40,5 +49,9 @@ std::string export_file_stem(const std::string& id);
 
 /// "png,SVG, pdf" → {"png", "svg", "pdf"}; throws mechscope::Error naming an unknown format.
 std::vector<std::string> parse_export_formats(const std::string& list);
+
+/// "0,2, 5" → {0, 2, 5}; throws mechscope::Error naming `what` ("--layers") for anything but
+/// comma-separated non-negative integers.
+std::vector<int> parse_index_list(const std::string& list, const std::string& what);
 
 }  // namespace mechscope

@@ -16,7 +16,9 @@ struct FigureStyle {
   QColor text{33, 33, 33};
   QColor muted{105, 105, 105};
   QColor frame{150, 150, 150};
-  QColor accent{31, 119, 180};  ///< Selection outlines and bars.
+  QColor accent{31, 119, 180};    ///< Selection outlines and bars.
+  QColor positive{49, 104, 142};  ///< Bars of positive values.
+  QColor negative{214, 96, 77};   ///< Bars of negative values.
 
   /// The style for a figure painted into a rectangle of this size.
   static FigureStyle forSize(double width, double height);

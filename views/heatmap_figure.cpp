@@ -148,7 +148,8 @@ QColor contrastingText(const QColor& c) {
 }
 
 void paintCells(QPainter& p, const QRectF& plot, const MatrixRef& m, const ColorScale& scale,
-                const FigureStyle& style, bool annotate, int64_t maxVectorCells) {
+                const FigureStyle& style, bool annotate, int64_t maxVectorCells,
+                const QStringList* texts) {
   if (m.empty() || plot.isEmpty()) return;
   p.save();
   const double cw = plot.width() / m.cols, ch = plot.height() / m.rows;
@@ -193,7 +194,20 @@ void paintCells(QPainter& p, const QRectF& plot, const MatrixRef& m, const Color
                  QPointF(plot.right(), plot.top() + r * ch));
   }
 
-  if (annotate && cw >= style.fontPx * 2.4 && ch >= style.fontPx * 1.3) {
+  if (texts && texts->size() == m.rows * m.cols && cw >= style.fontPx * 1.2 &&
+      ch >= style.fontPx * 1.1) {
+    const QFont font = style.font(std::min(0.8, ch * 0.5 / style.fontPx));
+    p.setFont(font);
+    const QFontMetricsF fm(font);
+    p.setRenderHint(QPainter::TextAntialiasing, true);
+    for (int r = 0, i = 0; r < m.rows; ++r)
+      for (int c = 0; c < m.cols; ++c, ++i) {
+        p.setPen(contrastingText(scale.color(m.at(r, c))));
+        const QString text = fm.elidedText((*texts)[i], Qt::ElideRight, cw - style.fontPx * 0.3);
+        p.drawText(QRectF(plot.left() + c * cw, plot.top() + r * ch, cw, ch), Qt::AlignCenter,
+                   text);
+      }
+  } else if (annotate && cw >= style.fontPx * 2.4 && ch >= style.fontPx * 1.3) {
     QFont font = style.font(std::min(0.8, ch * 0.45 / style.fontPx));
     p.setFont(font);
     const QFontMetricsF fm(font);
@@ -228,7 +242,8 @@ void paintHeatmap(QPainter& p, const QRectF& rect, const HeatmapFigure& f,
     p.restore();
     return;
   }
-  paintCells(p, L.plot, f.matrix, f.scale, style, f.annotate);
+  paintCells(p, L.plot, f.matrix, f.scale, style, f.annotate, 250000,
+             f.cellTexts.isEmpty() ? nullptr : &f.cellTexts);
   p.setPen(QPen(style.frame, 0));
   p.setBrush(Qt::NoBrush);
   p.drawRect(L.plot);

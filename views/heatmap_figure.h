@@ -40,6 +40,9 @@ struct HeatmapFigure {
   QString colorBarTitle;
   bool squareCells = true;
   bool annotate = true;  ///< Print values in the cells when they are big enough.
+  /// Row-major texts (rows × cols) drawn in the cells instead of values, elided to the cell
+  /// (e.g. the logit lens' top tokens); empty for values.
+  QStringList cellTexts;
 };
 
 /// Where a heatmap figure's parts go inside a rectangle; what painting and hit-testing share.
@@ -66,8 +69,10 @@ int heatmapHeightForWidth(const HeatmapFigure& figure, int width);
 /// Just the cells of `m` filling `plot` (thumbnails use this directly). Adds a 1-px grid when cells
 /// are large and value annotations when `annotate` and they fit. Cells are vector rectangles
 /// unless they are under 1.5 device pixels or more than `maxVectorCells`: then one image.
+/// `texts` (rows × cols, row-major), when given, replaces the values and is elided to each cell.
 void paintCells(QPainter& p, const QRectF& plot, const MatrixRef& m, const ColorScale& scale,
-                const FigureStyle& style, bool annotate = false, int64_t maxVectorCells = 250000);
+                const FigureStyle& style, bool annotate = false, int64_t maxVectorCells = 250000,
+                const QStringList* texts = nullptr);
 
 /// Black or white, whichever reads better on `background`.
 QColor contrastingText(const QColor& background);

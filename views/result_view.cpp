@@ -11,8 +11,11 @@
 
 #include "views/attention_view.h"
 #include "views/bar_chart_view.h"
+#include "views/dla_view.h"
 #include "views/figure_canvas.h"
 #include "views/heatmap_view.h"
+#include "views/logit_lens_view.h"
+#include "views/patching_view.h"
 #include "views/summary_view.h"
 
 namespace mechscope {
@@ -40,6 +43,10 @@ ResultView::~ResultView() = default;
 int ResultView::figureHeightForWidth(int width) const { return width * 3 / 4; }
 
 QString ResultView::toolTipAt(const QPoint&) const { return {}; }
+
+std::vector<int> ResultView::figureLayers() const { return {}; }
+
+void ResultView::addBelowFigure(QWidget* widget) { layout()->addWidget(widget); }
 
 QWidget* ResultView::canvas() const { return canvas_; }
 
@@ -104,6 +111,9 @@ QComboBox* ResultView::addArrayChooser(QHBoxLayout* row, const std::vector<std::
 
 ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* parent) {
   if (AttentionView::canShow(*result)) return new AttentionView(result, parent);
+  if (PatchingView::canShow(*result)) return new PatchingView(result, parent);
+  if (DlaView::canShow(*result)) return new DlaView(result, parent);
+  if (LogitLensView::canShow(*result)) return new LogitLensView(result, parent);
   if (HeatmapView::canShow(*result)) return new HeatmapView(result, parent);
   if (BarChartView::canShow(*result)) return new BarChartView(result, parent);
   return new SummaryView(result, parent);

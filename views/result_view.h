@@ -5,9 +5,9 @@
 #include <QWidget>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-#include <nlohmann/json.hpp>
 
 #include "core/session/result.h"
 
@@ -43,6 +43,10 @@ class ResultView : public QWidget {
   virtual int figureHeightForWidth(int width) const;
   /// Tooltip text for a point of the canvas (empty for none).
   virtual QString toolTipAt(const QPoint& canvasPos) const;
+  /// The layers the figure draws (rows or panels of a layer axis), in order; empty when the view
+  /// has no layer axis. Export with "per layer" draws one figure per entry, each after
+  /// setState({"layers": [k]}).
+  virtual std::vector<int> figureLayers() const;
 
   /// The widget the figure is painted on (inside a scroll area when zoomed).
   QWidget* canvas() const;
@@ -63,6 +67,8 @@ class ResultView : public QWidget {
   /// user choices call `chosen` with the name.
   QComboBox* addArrayChooser(QHBoxLayout* row, const std::vector<std::string>& names,
                              std::function<void(const std::string&)> chosen);
+  /// Adds `widget` under the figure (a detail panel).
+  void addBelowFigure(QWidget* widget);
   /// A click (press and release without dragging) on the canvas.
   virtual void canvasClicked(const QPoint& canvasPos);
   /// Wheel events on the canvas; return true when consumed (e.g. zoom).
@@ -84,9 +90,11 @@ class ResultView : public QWidget {
   double zoom_ = 1.0;
 };
 
-/// The view for a result: AttentionView for probe "attention" with a "pattern" array, a
-/// HeatmapView when the first array has two or more dimensions (flattened to rows × last axis), a
-/// bar chart for a 1-d array, and a summary of metadata and scalars otherwise. Never null.
+/// The view for a result: AttentionView for probe "attention" with a "pattern" array;
+/// PatchingView for activation/attribution/path patching, DlaView for logit_attribution,
+/// LogitLensView for logit_lens; otherwise a HeatmapView when the first array has two or more
+/// dimensions (flattened to rows × last axis), a bar chart for a 1-d array, and a summary of
+/// metadata and scalars otherwise. Never null.
 ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* parent = nullptr);
 ResultView* create_result_view(const Result& result, QWidget* parent = nullptr);
 

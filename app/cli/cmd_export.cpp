@@ -1,5 +1,6 @@
 // mechscope-cli export: every Result of a session drawn by its view, offscreen, as PNG/SVG/PDF —
-// the same figures the workbench shows, with each result's saved view state.
+// the same figures the workbench shows, with each result's saved view state; --layers/--heads
+// narrow what is drawn and --per-layer writes one figure per layer.
 #include <QApplication>
 #include <iostream>
 
@@ -27,6 +28,9 @@ int cmd_export(const std::vector<std::string>& argv) {
       {"formats", "LIST", "comma-separated png, svg, pdf (default: all three)"},
       {"width", "PX", "figure width in pixels (default 1600; PDF: 0.75 pt per pixel)"},
       {"result", "ID", "export only this result"},
+      {"layers", "LIST", "draw only these layers, e.g. 0,2 (attention panels, heatmap rows)"},
+      {"heads", "LIST", "draw only these heads, e.g. 1,3 (attention, per-head patching)"},
+      {"per-layer", "", "one figure per layer, named ID-L<k>.<ext>"},
   };
   // The session file is the one argument without an option name; it comes first.
   std::vector<std::string> rest = argv;
@@ -40,7 +44,8 @@ int cmd_export(const std::vector<std::string>& argv) {
     std::cout << usage("export SESSION.mscope",
                        "Draws every result of a session as it is shown in the workbench (with its "
                        "saved view state) and writes PNG, SVG and/or PDF files named after the "
-                       "result ids.",
+                       "result ids. Without --layers/--heads the saved view state decides what is "
+                       "drawn.",
                        specs);
     return 0;
   }
@@ -49,6 +54,11 @@ int cmd_export(const std::vector<std::string>& argv) {
   const std::vector<std::string> formats = parse_export_formats(args.get("formats", "png,svg,pdf"));
   const int64_t width = args.integer("width", 1600);
   if (width < 64 || width > 16384) throw Error("Option --width must be in 64–16384 pixels.");
+  FigureSelection selection;
+  if (auto layers = args.optional("layers"))
+    selection.layers = parse_index_list(*layers, "--layers");
+  if (auto heads = args.optional("heads")) selection.heads = parse_index_list(*heads, "--heads");
+  selection.perLayer = args.has("per-layer");
 
   Session session = load_session(session_path);
   if (auto id = args.optional("result")) {
@@ -70,7 +80,7 @@ int cmd_export(const std::vector<std::string>& argv) {
   char* qt_argv[] = {name, nullptr};
   QApplication app(qt_argc, qt_argv);
   for (const auto& path :
-       export_session(session, args.get("out"), formats, static_cast<int>(width)))
+       export_session(session, args.get("out"), formats, static_cast<int>(width), selection))
     std::cout << path.string() << "\n";
   return 0;
 }
