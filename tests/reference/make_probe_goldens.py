@@ -27,6 +27,7 @@ recorded in inputs.json and in the safetensors metadata. Deterministic; takes ab
 """
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import sys
@@ -44,7 +45,6 @@ import logging  # noqa: E402
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-import transformer_lens  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 from tokenizers import Tokenizer, models as tk_models, pre_tokenizers  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast  # noqa: E402
@@ -78,7 +78,7 @@ torch.manual_seed(0)
 VERSIONS = {
     "torch": torch.__version__,
     "transformers": transformers.__version__,
-    "transformer_lens": getattr(transformer_lens, "__version__", "unknown"),
+    "transformer_lens": importlib.metadata.version("transformer-lens"),
 }
 FINDINGS: list[str] = []
 
@@ -285,9 +285,35 @@ def check_patch_semantics(m: Model, clean, corrupt, clean_cache) -> None:
         # mlp.hook_post clean -> mlp_out clean
         got = cap_run(corrupt, [(hn("post", L), put(hn("post", L)))], [hn("mlp_out", L)])
         check_close(f"{m.name}: patch mlp.hook_post L{L} -> mlp_out", got[hn("mlp_out", L)], cc[hn("mlp_out", L)])
+        # attn_out clean (all positions) -> resid_mid / resid_post
+        got = cap_run(corrupt, [(hn("attn_out", L), put(hn("attn_out", L)))],
+                      [hn("resid_pre", L), hn("resid_post", L), hn("mlp_out", L)]
+                      + ([hn("resid_mid", L)] if m.sequential else []))
+        want = got[hn("resid_pre", L)] + cc[hn("attn_out", L)] + got[hn("mlp_out", L)]
+        check_close(f"{m.name}: patch attn_out L{L} -> resid_post", got[hn("resid_post", L)], want)
         if m.sequential:
-            got = cap_run(corrupt, [(hn("resid_mid", L), put(hn("resid_mid", L)))], [hn("mlp_out", L)])
+            check_close(f"{m.name}: patch attn_out L{L} -> resid_mid", got[hn("resid_mid", L)],
+                        got[hn("resid_pre", L)] + cc[hn("attn_out", L)])
+            got = cap_run(corrupt, [(hn("resid_mid", L), put(hn("resid_mid", L)))],
+                          [hn("mlp_out", L), hn("resid_post", L)])
             check_close(f"{m.name}: patch resid_mid L{L} -> mlp_out", got[hn("mlp_out", L)], cc[hn("mlp_out", L)])
+            # The bridge quirk this script works around (own_patch, FD check): a RETURNED hook_resid_mid value
+            # feeds ln2 / the MLP only; the residual carried on to resid_post keeps the unpatched value.
+            leak = (got[hn("resid_post", L)] - cc[hn("resid_post", L)]).abs().max().item()
+            FINDINGS.append(f"{m.name}: returning clean resid_mid L{L} from hook_resid_mid: resid_post differs from "
+                            f"clean by {leak:.3g} (0 would mean the residual itself was patched)")
+            # in-place writes (what transformer_lens.patching does under no_grad) patch the residual too
+            def inplace(t, hook, L=L):
+                t[...] = cc[hn("resid_mid", L)]
+                return t
+            got = cap_run(corrupt, [(hn("resid_mid", L), inplace)], [hn("resid_post", L)])
+            check_close(f"{m.name}: in-place resid_mid L{L} -> resid_post", got[hn("resid_post", L)],
+                        cc[hn("resid_post", L)])
+        # resid_post clean -> next resid_pre / final logits clean
+        if L + 1 < m.n_layers:
+            got = cap_run(corrupt, [(hn("resid_post", L), put(hn("resid_post", L)))], [hn("resid_pre", L + 1)])
+            check_close(f"{m.name}: patch resid_post L{L} -> resid_pre L{L + 1}", got[hn("resid_pre", L + 1)],
+                        cc[hn("resid_pre", L + 1)])
         # one KV head: only the query heads of its group change
         if m.n_kv != m.n_heads:
             got = cap_run(corrupt, [], [hn("z", L)])
@@ -306,8 +332,9 @@ def check_patch_semantics(m: Model, clean, corrupt, clean_cache) -> None:
                        for h in range(m.n_heads)]
             if changed != [h < g for h in range(m.n_heads)]:
                 fail(f"{m.name}: GQA kv-head 0 patch changed query heads {changed}")
-    FINDINGS.append(f"{m.name}: writing into bridge hooks z/q/k/v/pattern/resid_pre/resid_mid/mlp.hook_post "
-                    f"propagates as in HookedTransformer (checked per layer)")
+    FINDINGS.append(f"{m.name}: writing (returning a new value) into bridge hooks z/q/k/v/pattern/resid_pre/"
+                    f"{'resid_mid (MLP branch only)/' if m.sequential else ''}attn_out/mlp.hook_post propagates as in "
+                    f"HookedTransformer (checked per layer)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -710,18 +737,136 @@ def logit_lens(m: Model, clean_logits, cache, answer, out):
                 torch.softmax(clean_logits[0].double(), -1).float(), 1e-6)
     check_close(f"{m.name}: logit lens last row top-1 = model argmax", i[-1, :, 0].float(),
                 clean_logits[0].argmax(-1).float(), 0)
-    # TransformerLens's accumulated_resid(apply_ln=True): on an unprocessed bridge it applies ln_final's scale
-    # (normalisation only, no gain/bias); with the gain and unembedding applied after, it must match.
-    try:
-        acc = cache.accumulated_resid(apply_ln=True, incl_mid=False)   # [L+1, batch, T, D]
-        acc = acc[:, 0] if acc.dim() == 4 else acc
-        tl_logits = m.unembed(acc * m.gamma + (0 if m.beta is None else m.beta))
-        d = (torch.log_softmax(tl_logits.double(), -1) - logp).abs().max().item()
-        FINDINGS.append(f"{m.name}: logit lens vs TL accumulated_resid(apply_ln=True) * gamma + beta: "
-                        f"max |diff logprob| {d:.2g}")
-    except Exception as e:  # informational only
-        FINDINGS.append(f"{m.name}: TL accumulated_resid(apply_ln=True) not usable here: {type(e).__name__}: {e}")
+    # TransformerLens's cache.accumulated_resid(apply_ln=True): on the unprocessed bridge it applies the whole
+    # ln_final (gain and bias included) with each row's own statistics, i.e. exactly the rows used here.
+    acc = cache.accumulated_resid(apply_ln=True, incl_mid=False)[:, 0]     # [L+1, T, D]
+    with torch.no_grad():
+        normed = m.norm(stack)
+    d = check_close(f"{m.name}: logit lens rows = TL accumulated_resid(apply_ln=True)", acc, normed, 1e-5)
+    FINDINGS.append(f"{m.name}: logit lens: normed rows equal TL cache.accumulated_resid(apply_ln=True) "
+                    f"(max |diff| {d:.2g}); last row = model softmax")
 
+
+README = """# Golden files: probes (patching, attribution, DLA, logit lens)
+
+Generated by `tests/reference/make_probe_goldens.py` (do not edit by hand: this README is rewritten by the script).
+Regenerate from the repository root:
+
+    python3 -m venv .venv
+    .venv/bin/pip install torch transformers safetensors transformer-lens
+    .venv/bin/python tests/reference/make_probe_goldens.py
+
+Versions: torch {torch}, transformers {transformers}, transformer_lens {transformer_lens}; CPU, fp32, eager attention,
+2 threads. Deterministic (seeded inputs; re-running reproduces every tensor bit for bit).
+
+One folder per tiny model of `tests/golden/models/` (`gpt2`, `llama_gqa`, `neox_parallel`, `neox_sequential`; load
+the weights from there). Each holds:
+
+- `inputs.json`: `tokens` (clean, T = 7), `corrupt_tokens` (differs at positions 2 and 4), `answer_id`, `wrong_id`,
+  `receivers` ("L1H0,L1H1": heads 0 and 1 of the last layer), `other_labels` (the rows of `logit_attribution/other`),
+  `versions`. Batch size 1; ids in [1, vocab).
+- `probes.safetensors`: float32 tensors listed below (metadata: versions). Ids (top tokens) are stored as floats.
+
+## Conventions
+
+- Metric everywhere unless said otherwise: `logit_diff = logits[0, -1, answer_id] - logits[0, -1, wrong_id]`.
+- Layers L, heads H, KV heads KV (`llama_gqa`: 4 query heads, 2 KV heads; query head h uses KV head h // 2; the other
+  models: KV = H), positions P = 7, MLP width d_mlp. All hook names are TransformerLens names; their values equal
+  `tests/golden/models/<model>/expected.safetensors` (checked; that README says which HF module each one is).
+- hook_q / hook_k are BEFORE RoPE; hook_k / hook_v have KV heads (not expanded); hook_pattern is post-softmax
+  [batch, head, query, key]; hook_z is the input of the output projection, per head.
+
+## Tensors
+
+| name | shape | what | reference |
+| --- | --- | --- | --- |
+| `metric/clean`, `metric/corrupted` | [1] | logit_diff of the clean / corrupted prompt | bridge forward |
+| `activation_patching/resid_pre`, `/resid_post`, `/attn_out`, `/mlp_out` | [L, P] | denoising: run the CORRUPTED tokens, write the CLEAN activation of `blocks.L.hook_<x>` at `[:, pos, :]`, logit_diff | TL `get_act_patch_resid_pre`, `get_act_patch_attn_out`, `get_act_patch_mlp_out`; resid_post: TL `generic_activation_patch` with `layer_pos_patch_setter`, `activation_name="resid_post"` |
+| `activation_patching/resid_mid` | [L, P] | same at resid_mid = resid_pre + attn_out (sequential models only; absent for `neox_parallel`) | TL `get_act_patch_resid_mid` (see notes) |
+| `activation_patching/z`, `/q` | [L, H] | patch `hook_z` / `hook_q` `[:, :, head, :]` at all positions | TL `get_act_patch_attn_head_out_all_pos`, `..._q_all_pos` |
+| `activation_patching/k`, `/v` | [L, KV] | patch `hook_k` / `hook_v` `[:, :, kv_head, :]`: every query head of that group sees it | TL `get_act_patch_attn_head_k_all_pos`, `..._v_all_pos` (TL sizes the head axis with `n_key_value_heads` for k/v) |
+| `activation_patching/pattern` | [L, H] | patch `hook_pattern[:, head, :, :]` | TL `get_act_patch_attn_head_pattern_all_pos` |
+| `activation_patching/<z,q,k,v>/per_position` | [L, P, H or KV] | patch `hook_<x>[:, pos, head]` | TL `get_act_patch_attn_head_{{out,q,k,v}}_by_pos` |
+| `activation_patching/pattern/per_position` | [L, P, H] | patch `hook_pattern[:, head, pos, :]` (pos = query / destination) | TL `get_act_patch_attn_head_pattern_by_pos`, which returns [L, H, dest_pos]: transposed here |
+| `activation_patching/block` | [3, L, P] | components resid_pre, attn_out, mlp_out | TL `get_act_patch_block_every` |
+| `activation_patching/resid_pre/logprob` | [L, P] | as resid_pre with metric log_softmax(logits[0, -1])[answer_id] | TL `get_act_patch_resid_pre` with a mapping of metrics |
+| `activation_patching/resid_pre/prob` | [L, P] | softmax(logits[0, -1])[answer_id] | same |
+| `activation_patching/resid_pre/normalized` | [L, P] | (v - corrupted) / (clean - corrupted) of the logit_diff values | from `activation_patching/resid_pre` and `metric/*` |
+| `activation_patching/resid_pre/top_token`, `/top_prob` | [L, P, 5] | the 5 most probable next tokens at the last position of each patched run (ids as float), best first | own hook loop |
+| `attribution_patching/resid_pre`, `/resid_mid` (sequential only), `/resid_post`, `/attn_out`, `/mlp_out` | [L, P] | sum over d_model of (clean - corrupted) * d logit_diff / d act, gradient taken on the CORRUPTED run | PyTorch autograd through the bridge hooks |
+| `attribution_patching/z`, `/q`, `/k`, `/v` | [L, H or KV] | same, summed over positions and d_head | autograd |
+| `attribution_patching/<z,q,k,v>/per_position` | [L, P, H or KV] | summed over d_head only | autograd |
+| `attribution_patching/pattern` | [L, H] | over hook_pattern, summed over query and key positions | autograd |
+| `attribution_patching/pattern/per_position` | [L, P, H] | summed over key positions for query position P | autograd |
+| `attribution_patching/neuron` | [L, d_mlp] | over `blocks.L.mlp.hook_post`, summed over positions | autograd |
+| `attribution_patching/block` | [3, L, P] | resid_pre, attn_out, mlp_out rows of the above | autograd |
+| `path_patching/q`, `/k`, `/v` | [L, H] | per sender head: (1) run CLEAN tokens with the sender's hook_z from the CORRUPTED run and every other head's hook_z (all layers) frozen at its clean value, MLPs and norms recomputed; cache the receivers' hook_q (k/v: the receiver's KV group; the two receivers of `llama_gqa` share KV head 0, patched once); (2) run CLEAN tokens with only those receiver inputs replaced; logit_diff. Senders in the receivers' layer or later: 0 | own hooks on the bridge (ARENA `get_path_patch_head_to_heads` algorithm) |
+| `path_patching/logits` | [L, H] | logit_diff of step (1)'s logits (every sender layer counts) | own hooks on the bridge |
+| `logit_attribution/heads` | [L, H] | DLA at the last position: (z_h @ W_O[h]) without b_O through the frozen final norm, dot d = W_U[:, answer] - W_U[:, wrong] | clean cache + HF weights |
+| `logit_attribution/mlp` | [L] | hook_mlp_out (bias included) | same |
+| `logit_attribution/other` | [len(other_labels)] | in this order, those the model has: `embed` (hook_embed), `pos_embed` (gpt2), `attn_bias` (sum over layers of b_O), `final_norm_bias` (beta . d), `unembed_bias` (none of these models has one) | same |
+| `logit_attribution/neurons` | [L, d_mlp] | hook_post[n] * W_out[n, :] (no MLP output bias) through the frozen norm | same |
+| `logit_attribution/logit_diff` | [1] | the actual clean logit difference; heads + mlp + other sum to it (checked, 1e-4) | bridge forward |
+| `logit_lens/top_token`, `/top_prob` | [L + 1, P, 5] | rows: hook_resid_pre of each layer, then resid_post of the last layer; final norm with each row's OWN statistics (gain and bias included), unembedding, softmax; top 5, best first | HF final norm + W_U; rows checked equal to TL `cache.accumulated_resid(apply_ln=True)` |
+| `logit_lens/answer_logprob` | [L + 1, P] | log_softmax of answer_id | same |
+
+Frozen norm (DLA): LayerNorm (gpt2, NeoX): f(c) = (c - mean(c)) / sigma * gamma with sigma = sqrt(var(resid_final) + eps),
+var the biased variance of the actual final residual at the last position; RMSNorm (Llama): f(c) = c / rms(resid_final)
+* gamma with rms = sqrt(mean(resid_final^2) + eps). W_O[h] / W_out come from the HF weights: gpt2 `attn.c_proj` /
+`mlp.c_proj` (Conv1D, [in, out]), NeoX `attention.dense` / `mlp.dense_4h_to_h`, Llama `o_proj` / `down_proj`.
+
+Sign convention of attribution patching: denoising, like the activation patching goldens: effect = (clean - corrupted)
+. grad at the corrupted run, so it approximates `activation_patching/<x>` - `metric/corrupted`. (METHODS.md also
+describes the other direction, (corrupted - clean) . grad at the clean run; that one is not stored.)
+
+## Reference and notes
+
+- Reference model: TransformerLens `TransformerBridge.boot_transformers(folder, hf_model=..., tokenizer=<dummy>)` then
+  `enable_compatibility_mode(no_processing=True)`. `no_processing` matters: the default compatibility mode folds the
+  norms, centres the writing weights / unembedding and folds the value biases, which changes hook_v, hook_z,
+  attn_out, mlp_out and every residual (not the metrics). With `no_processing=True` every hook equals
+  expected.safetensors (max |diff| below 3e-6). The models have no tokenizer; the bridge insists on one, so a
+  WordLevel tokenizer over "t0".."t{{V-1}}" is saved to a temp folder and re-loaded (TL re-loads it by name_or_path).
+- No HF-hook fallback was needed: the bridge matched HF on every hook of every model.
+- The bridge's hook objects are named by their canonical names (`blocks.L.hook_in`, `hook_out`, `ln2.hook_in`...):
+  `hook.name` inside a hook function is NOT the TL alias (`hook_resid_pre` etc.), so hooks here are bound to names by
+  closure. The cache and `run_with_hooks` accept the aliases.
+- hook_resid_mid quirk (TL 4.3 bridge): `blocks.L.hook_resid_mid` is the input of ln2. A value RETURNED from a hook
+  there reaches only ln2 / the MLP; the residual added to the MLP output keeps the unpatched value. TL's
+  `generic_activation_patch` writes IN PLACE when the activation does not require grad (it clones only when
+  `requires_grad`), and the in-place write changes the shared residual tensor too, so under `torch.no_grad()` (as
+  here) `get_act_patch_resid_mid` gives the true resid_mid patch; with grad enabled it would silently patch the MLP
+  input only. The own loop patches resid_mid through hook_attn_out instead (attn_out := clean resid_mid - corrupted
+  resid_pre at the patched cells), and the two agree. Gradients taken at hook_resid_mid are the full ones (checked:
+  d/d resid_mid = d/d attn_out).
+- GQA (`llama_gqa`): TL's k/v patching functions use `n_key_value_heads` for the head axis and patch
+  `hook_k[:, :, kv_head]`, i.e. both query heads of that group at once (checked: patching KV head 0 changes z of query
+  heads 0 and 1 only).
+
+## Self-checks (the script exits non-zero if one fails)
+
+- Bridge hooks (resid_pre/mid/post, attn_out, mlp_out, q, k, v, pattern, z, mlp.hook_post) and logits equal
+  expected.safetensors to 1e-5.
+- Writing into a hook changes the downstream computation as in HookedTransformer, per layer: clean z -> clean
+  attn_out; clean q, k, v -> clean pattern and z; clean pattern -> z = clean pattern @ corrupted v (GQA-expanded);
+  clean resid_pre -> clean final residual; clean mlp.hook_post -> clean mlp_out; clean attn_out -> resid_mid /
+  resid_post = resid_pre + attn_out (+ mlp_out); clean resid_post -> clean next resid_pre; KV-head patch touches only
+  its group.
+- Every TL patching function equals an independent hook loop (1e-5). Patching resid_post of the last layer at the
+  last position gives the clean metric; patching an unchanged position of resid_pre gives the corrupted metric.
+- Attribution patching: for every hooked activation, central finite differences of the metric along (clean -
+  corrupted) (eps 1e-2) equal the sum of its attribution cells (relative 2e-3); d/dz = d/d attn_out @ W_O^T;
+  resid_pre layer 0 summed over positions differs from the total effect (it is a linear approximation).
+- Path patching: a last-layer sender into `logits` equals plainly noising that head's z; freezing all heads at clean
+  gives the clean metric; senders at or after the receiver layer are 0.
+- DLA: heads + mlp + other = logit_diff (1e-4); embeddings + head results + biases + MLPs = final residual; per-layer
+  neurons + b_out = mlp; head results + b_O = attn_out.
+- Logit lens: last row = the model's own softmax; normed rows = TL `accumulated_resid(apply_ln=True)`.
+
+## Findings of the last run
+
+{findings}
+"""
 
 # --------------------------------------------------------------------------------------------------------------
 def main() -> None:
@@ -770,6 +915,7 @@ def main() -> None:
     print("\nfindings:")
     for f in FINDINGS:
         print(" -", f)
+    (OUT_ROOT / "README.md").write_text(README.format(**VERSIONS, findings="\n".join(f"- {f}" for f in FINDINGS)))
 
 
 if __name__ == "__main__":
