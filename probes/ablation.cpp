@@ -13,7 +13,7 @@ void add_head_ablation(HookSet& hooks, const std::vector<std::pair<int64_t, int6
   for (const auto& [l, h] : heads) (*by_layer)[l].push_back(h);
   for (const auto& [layer, hs] : *by_layer) {
     const std::vector<int64_t> list = hs;
-    hooks.add("blocks." + std::to_string(layer) + ".attn.hook_z", [list, kind](HookCall& call) {
+    hooks.add(HookKind::Z, static_cast<int>(layer), [list, kind](HookCall& call) {
       at::Tensor z = call.value.clone();  // [batch, pos, head, d_head]
       for (int64_t h : list) {
         at::Tensor slice = z.select(2, h);

@@ -7,6 +7,7 @@
 
 #include "core/model/model.h"
 #include "core/util/error.h"
+#include "probes/builtin.h"
 #include "probes/result_meta.h"
 
 namespace mechscope::probes {
@@ -32,9 +33,7 @@ Result attention_result(const Model& model, const std::vector<int64_t>& tokens,
   int64_t layers_seen = 0;
   HookSet hooks;
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string& name =
-        model.hook_points().name(HookPoints::index(HookKind::Pattern, int(l)));
-    hooks.add(name, [&, l](HookCall& h) {
+    hooks.add(HookKind::Pattern, static_cast<int>(l), [&, l](HookCall& h) {
       at::Tensor p = h.value.select(0, 0).to(at::kCPU).to(at::kFloat).contiguous();  // [head, q, k]
       if (p.numel() != per_layer)
         throw Error("The attention pattern of layer " + std::to_string(l) +
@@ -64,6 +63,24 @@ Result attention_result(const Model& model, const std::vector<int64_t>& tokens,
   result.meta = result_meta(model, "attention", nlohmann::json::object(),
                             {{"prompt", options.prompt}, {"tokens", tokens}});
   return result;
+}
+
+std::shared_ptr<const Probe> attention_probe() {
+  ProbeInfo info;
+  info.name = "attention";
+  info.title = "Attention maps";
+  info.description = "Every head's attention pattern on the prompt.";
+  info.inputs = {{Input::Prompt, true, "the prompt to look at"}};
+  info.arrays = {{"pattern", {"layer", "head", "query", "key"},
+                  "softmax attention of each head, rows = query positions"}};
+  return std::make_shared<FunctionProbe>(
+      std::move(info), [](const Model& model, const ProbeInputs& in, const Options&,
+                          const Progress& progress) {
+        AttentionOptions options;
+        options.prompt = in.prompt;
+        options.progress = progress;
+        return attention_result(model, in.tokens, options);
+      });
 }
 
 }  // namespace mechscope::probes

@@ -49,8 +49,7 @@ HeadScores score_sequences(const Model& model, const at::Tensor& half_tokens) {
   at::Tensor q = at::arange(bos + half, T, at::kLong);  // second-copy query positions
   std::vector<at::Tensor> ind(c.n_layers), prev(c.n_layers), dup(c.n_layers), offs(c.n_layers);
   HookSet hooks;
-  hooks.add([](const std::string& n) { return n.size() > 13 && n.compare(n.size() - 13, 13, ".hook_pattern") == 0; },
-            [&](HookCall& h) {
+  hooks.add(HookKind::Pattern, HookSet::kEveryLayer, [&](HookCall& h) {
               at::Tensor p = h.value.to(at::kCPU).to(at::kFloat);  // [batch, head, q, k]
               at::Tensor rows = p.index_select(2, q);               // [batch, head, half, k]
               auto pick = [&](const at::Tensor& k) {                // mean of p[q, k(q)]

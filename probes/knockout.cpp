@@ -9,7 +9,7 @@ namespace mechscope {
 void add_attention_knockout(HookSet& hooks, const std::vector<int64_t>& layers,
                             PositionRange queries, PositionRange keys) {
   for (int64_t layer : layers) {
-    hooks.add("blocks." + std::to_string(layer) + ".attn.hook_pattern",
+    hooks.add(HookKind::Pattern, static_cast<int>(layer),
               [queries, keys](HookCall& call) {
                 const int64_t T = call.value.size(2), S = call.value.size(3);
                 const int64_t q0 = std::min(queries.begin, T), q1 = std::min(queries.end, T);
@@ -25,7 +25,7 @@ void add_attention_knockout(HookSet& hooks, const std::vector<int64_t>& layers,
 }
 
 void add_image_mean_ablation(HookSet& hooks) {
-  hooks.add("hook_image_features", [](HookCall& call) {
+  hooks.add(HookKind::ImageFeatures, -1, [](HookCall& call) {
     call.value = call.value.mean(0, true).expand_as(call.value).contiguous();
   });
 }

@@ -30,6 +30,7 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<OptionSpec>& 
       value = argv[++i];
     }
     values_[name] = spec->value_name.empty() ? "1" : value;
+    all_[name].push_back(values_[name]);
   }
   if (help_) return;
   for (const auto& s : specs)
@@ -45,6 +46,11 @@ std::optional<std::string> Args::optional(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  auto it = all_.find(name);
+  return it == all_.end() ? std::vector<std::string>{} : it->second;
 }
 
 int64_t Args::integer(const std::string& name, int64_t fallback) const {

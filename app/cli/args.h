@@ -22,12 +22,15 @@ class Args {
   bool has(const std::string& name) const { return values_.count(name) != 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const;
   std::optional<std::string> optional(const std::string& name) const;
+  /// Every value of an option given more than once (`--option a=1 --option b=2`), in order.
+  std::vector<std::string> all(const std::string& name) const;
   int64_t integer(const std::string& name, int64_t fallback) const;
   double number(const std::string& name, double fallback) const;
   bool help() const { return help_; }
 
  private:
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> values_;  // the last value of each option
+  std::map<std::string, std::vector<std::string>> all_;
   bool help_ = false;
 };
 

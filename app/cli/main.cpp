@@ -21,10 +21,12 @@ const char* kUsage =
     "  train      train a model on the task suite from a recipe\n"
     "  evaluate   per-task accuracy of a model on the task suite\n"
     "  card       measure a trained model and write its MODEL_CARD.md\n"
-    "  attention  store every head's attention pattern on a prompt in a .mscope session\n"
+    "  probes     list every probe (built-in and plugins): inputs, options, arrays (--json)\n"
+    "  run        run a probe (run PROBE --help) and add its Result to a .mscope session\n"
+    "  attention  = run attention: every head's attention pattern on a prompt\n"
 #ifdef MECHSCOPE_CLI_HAS_QT
     "  export     draw a session's results as PNG, SVG or PDF figures\n"
-    "  plugin     run a probe plugin on a prompt into a .mscope session (--list: plugins found)\n"
+    "  plugin     = run NAME for a probe plugin (--list: plugins found and files skipped)\n"
 #endif
     "\n"
     "Run `mechscope-cli COMMAND --help` for a command's options.\n";
@@ -36,7 +38,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
       {"info", cmd_info},   {"generate", cmd_generate}, {"cache", cmd_cache},
       {"train", cmd_train}, {"evaluate", cmd_evaluate}, {"card", cmd_card},
-      {"attention", cmd_attention},
+      {"attention", cmd_attention}, {"run", cmd_run}, {"probes", cmd_probes},
 #ifdef MECHSCOPE_CLI_HAS_QT
       {"export", cmd_export},
       {"plugin", cmd_plugin},

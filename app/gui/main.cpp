@@ -23,7 +23,8 @@ namespace {
 struct ScreenshotPlan {
   QString file, prompt, probe;
   int generateTokens = 0;
-  nlohmann::json viewState;  // applied to the probe's Result view
+  nlohmann::json viewState;     // applied to the probe's Result view
+  nlohmann::json probeOptions;  // null: the probe's defaults
   bool loadsModel = false;
 };
 
@@ -41,9 +42,7 @@ void scheduleScreenshot(mechscope::MainWindow& window, const ScreenshotPlan& pla
   };
   auto probe = [&window, plan, grab] {
     if (plan.probe.isEmpty()) return grab();
-    const bool started = plan.probe == QStringLiteral("attention")
-                             ? window.runAttention()
-                             : window.probeActions()->runPlugin(plan.probe);
+    const bool started = window.probeActions()->runProbe(plan.probe, plan.probeOptions);
     if (!started) QApplication::exit(1);
   };
   if (!plan.loadsModel) {
@@ -94,8 +93,13 @@ int main(int argc, char** argv) {
       {"prompt", "Prompt to start with.", "TEXT"},
       {"screenshot", "Run the prompt once, save the window to FILE (PNG) and exit.", "FILE"},
       {"generate", "With --screenshot: also generate N tokens before saving.", "N"},
-      {"probe", "With --screenshot: then run the probe NAME (attention, or a plugin's name).",
+      {"probe", "With --screenshot: then run the probe NAME (any of `mechscope-cli probes`).",
        "NAME"},
+      {"probe-options", "With --probe: the probe's options as JSON, e.g. {\"target\":\"z\"}.",
+       "JSON"},
+      {"corrupt", "Corrupted prompt to start with (patching probes).", "TEXT"},
+      {"answer", "Answer to start with.", "TEXT"},
+      {"wrong", "Wrong answer to start with.", "TEXT"},
       {"view-state", "With --probe: the Result view's state as JSON, e.g. {\"mode\":\"all\"}.",
        "JSON"},
   });
@@ -108,6 +112,9 @@ int main(int argc, char** argv) {
   mechscope::MainWindow window;
   const QString prompt = parser.isSet("prompt") ? parser.value("prompt") : QString();
   if (!prompt.isEmpty()) window.promptPanel()->setPrompt(prompt);
+  if (parser.isSet("corrupt")) window.promptPanel()->setCorruptPrompt(parser.value("corrupt"));
+  if (parser.isSet("answer")) window.promptPanel()->setAnswer(parser.value("answer"));
+  if (parser.isSet("wrong")) window.promptPanel()->setWrongAnswer(parser.value("wrong"));
   QString model = parser.value("model"), tokenizer = parser.value("tokenizer");
   if (model.isEmpty() && std::filesystem::exists(mechscope::default_model_path() / "config.json"))
     model = QString::fromStdString(mechscope::default_model_path().string());
@@ -123,6 +130,14 @@ int main(int argc, char** argv) {
     plan.generateTokens = parser.value("generate").toInt();
     plan.probe = parser.value("probe");
     plan.loadsModel = !model.isEmpty();
+    if (parser.isSet("probe-options")) {
+      plan.probeOptions =
+          nlohmann::json::parse(parser.value("probe-options").toStdString(), nullptr, false);
+      if (plan.probeOptions.is_discarded()) {
+        qCritical("--probe-options is not valid JSON.");
+        return 2;
+      }
+    }
     if (parser.isSet("view-state")) {
       plan.viewState =
           nlohmann::json::parse(parser.value("view-state").toStdString(), nullptr, false);

@@ -97,7 +97,7 @@ MainWindow::MainWindow(QWidget* parent)
   toolbar->setObjectName("mainToolbar");
   toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
   toolbar->addAction(run_);
-  toolbar->addAction(probes_->attentionAction());
+  probes_->addToToolBar(toolbar);
   toolbar->addAction(cancel_);
 
   connect(modelPanel_, &ModelPanel::recentActivated, this, &MainWindow::openModel);

@@ -1,46 +1,58 @@
 #include "app/gui/probe_actions.h"
 
 #include <QAction>
+#include <QComboBox>
 #include <QMenu>
 #include <QMessageBox>
+#include <QToolBar>
 #include <QWidget>
 
 #include "app/gui/model_host.h"
+#include "app/gui/probe_options_dialog.h"
 #include "app/gui/prompt_panel.h"
 #include "core/util/error.h"
 #include "plugins/sdk/plugin_manager.h"
-#include "plugins/sdk/plugin_run.h"
-#include "probes/attention.h"
+#include "plugins/sdk/plugin_probe.h"
+#include "probes/options.h"
+#include "probes/run_probe.h"
 
 namespace mechscope {
+
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+}  // namespace
 
 ProbeActions::ProbeActions(ModelHost* host, PromptPanel* prompt, QWidget* window)
     : QObject(window),
       host_(host),
       prompt_(prompt),
       window_(window),
-      plugins_(std::make_unique<PluginManager>()) {
+      plugins_(std::make_unique<PluginManager>()),
+      registry_(probes::ProbeRegistry::builtin()) {
   menu_ = new QMenu(tr("&Probes"), window);
-  attention_ = menu_->addAction(tr("&Attention maps"), this, &ProbeActions::runAttention);
-  attention_->setObjectName("attentionAction");
-  attention_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
-  attention_->setToolTip(tr("Every head's attention pattern on the prompt (in the background)"));
-  attention_->setStatusTip(attention_->toolTip());
-  menu_->addSeparator();
-  pluginMenu_ = menu_->addMenu(tr("&Plugins"));
+  pluginMenu_ = new QMenu(tr("&Plugins"), window);
   pluginMenu_->setObjectName("pluginMenu");
-  problems_ = menu_->addAction(tr("Plugin problems…"), this, &ProbeActions::showProblems);
-  menu_->addAction(tr("Rescan plugins"), this, &ProbeActions::scanDefaultPlugins);
-  rebuildPluginMenu();
-  updateState();
+  problems_ = new QAction(tr("Plugin problems…"), this);
+  connect(problems_, &QAction::triggered, this, &ProbeActions::showProblems);
+  rebuildMenu();
 }
 
 ProbeActions::~ProbeActions() = default;
 
-QAction* ProbeActions::pluginAction(const QString& name) const {
-  for (QAction* a : pluginActions_)
+QAction* ProbeActions::probeAction(const QString& name) const {
+  for (QAction* a : probeActions_)
     if (a->data().toString() == name) return a;
   return nullptr;
+}
+
+QAction* ProbeActions::pluginAction(const QString& name) const {
+  const auto* p = dynamic_cast<const PluginProbe*>(registry_.find(name.toStdString()));
+  return p ? probeAction(name) : nullptr;
+}
+
+nlohmann::json ProbeActions::lastOptions(const QString& name) const {
+  auto it = lastOptions_.find(name.toStdString());
+  return it == lastOptions_.end() ? nlohmann::json::object() : it->second;
 }
 
 void ProbeActions::scanDefaultPlugins() { scanPlugins(PluginManager::defaultDirectories()); }
@@ -48,7 +60,8 @@ void ProbeActions::scanDefaultPlugins() { scanPlugins(PluginManager::defaultDire
 void ProbeActions::scanPlugins(const QStringList& directories) {
   const size_t problemsBefore = plugins_->problems().size();
   const int loaded = plugins_->scan(directories);  // the manager logs each skipped file
-  rebuildPluginMenu();
+  for (const std::string& p : register_plugins(*plugins_, registry_)) registryProblems_ << qs(p);
+  rebuildMenu();
   const size_t skipped = plugins_->problems().size() - problemsBefore;
   if (skipped > 0)
     emit message(tr("Plugins: %1 skipped (Probes → Plugin problems… says why).").arg(skipped));
@@ -56,94 +69,148 @@ void ProbeActions::scanPlugins(const QStringList& directories) {
     emit message(loaded == 1 ? tr("Loaded 1 plugin.") : tr("Loaded %1 plugins.").arg(loaded));
 }
 
-void ProbeActions::rebuildPluginMenu() {
+void ProbeActions::rebuildMenu() {
+  menu_->clear();
   pluginMenu_->clear();
-  pluginActions_.clear();
-  for (const LoadedPlugin& p : plugins_->plugins()) {
-    QAction* a =
-        pluginMenu_->addAction(p.info.name, this, [this, name = p.info.name] { runPlugin(name); });
-    a->setData(p.info.name);
-    a->setToolTip(tr("%1 (%2): %3").arg(p.info.name, p.info.version, p.info.description));
+  qDeleteAll(probeActions_);
+  probeActions_.clear();
+  const QString chosen = probeBox_ ? probeBox_->currentData().toString() : QString();
+  if (probeBox_) probeBox_->clear();
+  bool anyPlugin = false;
+  for (const auto& probe : registry_.all()) {
+    const probes::ProbeInfo& info = probe->info();
+    const QString name = qs(info.name);
+    const bool plugin = dynamic_cast<const PluginProbe*>(probe.get()) != nullptr;
+    auto* a = new QAction(qs(info.title) + (info.options.empty() ? "" : "…"), this);
+    a->setObjectName(name + "Action");
+    a->setData(name);
+    a->setToolTip(qs(info.description));
     a->setStatusTip(a->toolTip());
-    pluginActions_ << a;
+    connect(a, &QAction::triggered, this, [this, name] { chooseAndRunProbe(name); });
+    if (info.name == "attention") a->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    (plugin ? pluginMenu_ : menu_)->addAction(a);
+    anyPlugin = anyPlugin || plugin;
+    probeActions_ << a;
+    if (probeBox_) probeBox_->addItem(qs(info.title), name);
   }
-  if (pluginActions_.isEmpty()) pluginMenu_->addAction(tr("(no plugins found)"))->setEnabled(false);
+  if (!anyPlugin) pluginMenu_->addAction(tr("(no plugins found)"))->setEnabled(false);
   pluginMenu_->setToolTipsVisible(true);
-  problems_->setEnabled(!plugins_->problems().empty());
+  menu_->setToolTipsVisible(true);
+  menu_->addSeparator();
+  menu_->addMenu(pluginMenu_);
+  menu_->addAction(problems_);
+  menu_->addAction(tr("Rescan plugins"), this, &ProbeActions::scanDefaultPlugins);
+  problems_->setEnabled(!plugins_->problems().empty() || !registryProblems_.isEmpty());
+  if (probeBox_ && !chosen.isEmpty()) probeBox_->setCurrentIndex(std::max(0, probeBox_->findData(chosen)));
   updateState();
+}
+
+void ProbeActions::addToToolBar(QToolBar* toolbar) {
+  probeBox_ = new QComboBox(toolbar);
+  probeBox_->setObjectName("probeBox");
+  probeBox_->setToolTip(tr("The probe the Probe button runs"));
+  toolbar->addWidget(probeBox_);
+  runChosen_ = toolbar->addAction(tr("Probe…"), this, [this] {
+    if (probeBox_->count() > 0) chooseAndRunProbe(probeBox_->currentData().toString());
+  });
+  runChosen_->setObjectName("runProbeAction");
+  runChosen_->setToolTip(tr("Run the chosen probe on the prompt (options first, if it has any)"));
+  rebuildMenu();
 }
 
 void ProbeActions::updateState() {
   const bool ready = host_->hasModel() && !host_->busy();
-  attention_->setEnabled(ready);
-  for (QAction* a : pluginActions_) a->setEnabled(ready);
+  for (QAction* a : probeActions_) a->setEnabled(ready);
+  if (runChosen_) runChosen_->setEnabled(ready);
 }
 
-bool ProbeActions::readInputs(const QString& what) {
-  SessionPrompt inputs;
-  inputs.text = prompt_->prompt().toStdString();
-  inputs.corrupt = prompt_->corruptPrompt().trimmed().toStdString();
-  inputs.answer = prompt_->answer().trimmed().toStdString();
+bool ProbeActions::readInputs(const probes::ProbeInfo& info, probes::ProbeInputs& in) {
+  using probes::Input;
+  SessionPrompt record;
+  record.text = prompt_->prompt().toStdString();
+  record.corrupt = prompt_->corruptPrompt().trimmed().toStdString();
+  record.answer = prompt_->answer().trimmed().toStdString();
+  const QString title = tr("Cannot run %1").arg(qs(info.title));
+  QStringList missing;
   try {
-    tokens_ = host_->encode(prompt_->prompt());
-    corruptTokens_.clear();
-    if (!inputs.corrupt.empty()) corruptTokens_ = host_->encode(prompt_->corruptPrompt().trimmed());
+    if (info.needs(Input::Prompt)) {
+      in.prompt = record.text;
+      in.tokens = host_->encode(prompt_->prompt());
+    }
+    if (info.needs(Input::Corrupt) && !record.corrupt.empty()) {
+      in.corrupt_prompt = record.corrupt;
+      in.corrupt_tokens = host_->encode(prompt_->corruptPrompt().trimmed());
+    }
   } catch (const std::exception& e) {
-    emit failed(tr("Cannot run %1").arg(what), QString::fromUtf8(e.what()));
+    emit failed(title, QString::fromUtf8(e.what()));
     return false;
   }
-  note_.clear();
-  if (!corruptTokens_.empty() && corruptTokens_.size() != tokens_.size())
-    note_ = tr("Note: the corrupted prompt has %1 tokens and the prompt %2; probes that patch "
-               "one run into the other need the same number.")
-                .arg(corruptTokens_.size())
-                .arg(tokens_.size());
-  lastInputs_ = inputs;
+  // Answers keep their spacing: " Mary" and "Mary" are different tokens.
+  if (info.needs(Input::Answer)) in.answer = prompt_->answer().toStdString();
+  if (info.needs(Input::Wrong)) in.wrong = prompt_->wrongAnswer().toStdString();
+  for (const probes::InputSpec& s : info.inputs) {
+    if (!s.required || in.has(s.input)) continue;
+    switch (s.input) {
+      case Input::Prompt: missing << tr("a prompt"); break;
+      case Input::Corrupt: missing << tr("a corrupted prompt"); break;
+      case Input::Answer: missing << tr("an answer"); break;
+      case Input::Wrong: missing << tr("a wrong answer"); break;
+      case Input::Image: missing << tr("an image"); break;
+    }
+  }
+  if (!missing.isEmpty()) {
+    prompt_->setPatchingInputsVisible(true);
+    emit failed(title, tr("%1 needs %2: fill them in under the prompt (or pick a task example).")
+                           .arg(qs(info.title), missing.join(tr(" and "))));
+    return false;
+  }
+  if (in.corrupt_tokens && in.corrupt_tokens->size() != in.tokens.size()) {
+    emit failed(title, tr("The corrupted prompt has %1 tokens and the prompt %2; %3 patches one "
+                          "run into the other and needs the same number.")
+                           .arg(in.corrupt_tokens->size())
+                           .arg(in.tokens.size())
+                           .arg(qs(info.title)));
+    return false;
+  }
+  lastInputs_ = record;
   return true;
 }
 
-bool ProbeActions::runAttention() {
-  if (!host_->hasModel() || host_->busy() || !readInputs(tr("attention maps"))) return false;
-  const std::vector<int64_t> tokens = tokens_;
-  const std::string prompt = lastInputs_.text;
-  return start(tr("Attention maps"), [tokens, prompt](const Model& model, const auto& progress) {
-    probes::AttentionOptions options;
-    options.prompt = prompt;
-    options.progress = progress;
-    return probes::attention_result(model, tokens, options);
+bool ProbeActions::chooseAndRunProbe(const QString& name) {
+  const probes::Probe* probe = registry_.find(name.toStdString());
+  if (probe && askForOptions_ && !probe->info().options.empty()) {
+    ProbeOptionsDialog dialog(probe->info(), lastOptions(name), window_);
+    if (dialog.exec() != QDialog::Accepted) return false;
+    lastOptions_[name.toStdString()] = dialog.values();
+  }
+  return runProbe(name);
+}
+
+bool ProbeActions::runProbe(const QString& name, const nlohmann::json& options) {
+  const std::shared_ptr<const probes::Probe> probe = registry_.shared(name.toStdString());
+  if (!probe) {
+    emit failed(tr("Cannot run the probe"), tr("No probe named '%1' is registered.").arg(name));
+    return false;
+  }
+  if (!host_->hasModel() || host_->busy()) return false;
+  probes::ProbeInputs inputs;
+  if (!readInputs(probe->info(), inputs)) return false;
+  nlohmann::json chosen = options.is_null() ? lastOptions(name) : options;
+  try {
+    probes::resolve_options(probe->info().options, chosen);  // a bad option fails here, not later
+  } catch (const std::exception& e) {
+    emit failed(tr("Cannot run %1").arg(qs(probe->info().title)), QString::fromUtf8(e.what()));
+    return false;
+  }
+  lastOptions_[name.toStdString()] = chosen;
+  const QString title = qs(probe->info().title);
+  return host_->runProbe(title, [probe, inputs, chosen](const Model& model, const auto& progress) {
+    return probes::run_probe(*probe, model, inputs, chosen, progress);
   });
 }
 
-bool ProbeActions::start(const QString& title, ProbeWork work) {
-  if (!host_->runProbe(title, std::move(work))) return false;
-  if (!note_.isEmpty()) emit message(title + QStringLiteral(": running… ") + note_);
-  return true;
-}
-
-bool ProbeActions::runPlugin(const QString& name) {
-  const LoadedPlugin* plugin = plugins_->find(name);
-  if (!plugin) {
-    emit failed(tr("Cannot run the plugin"), tr("No plugin named '%1' is loaded.").arg(name));
-    return false;
-  }
-  if (!host_->hasModel() || host_->busy() || !readInputs(tr("plugin %1").arg(name))) return false;
-  PluginInputs inputs;
-  inputs.tokens = tokens_;
-  inputs.prompt = lastInputs_.text;
-  if (!corruptTokens_.empty()) inputs.corrupt_tokens = corruptTokens_;
-  if (!lastInputs_.answer.empty()) inputs.answer = lastInputs_.answer;
-  const LoadedPlugin loaded = *plugin;  // the manager outlives the job (the window waits for it)
-  return start(tr("Plugin %1").arg(name),
-               [loaded, inputs](const Model& model, const auto& progress) {
-                 PluginRunOutcome outcome = run_plugin(loaded, model, inputs, nullptr, progress);
-                 if (outcome.cancelled) throw Cancelled();
-                 if (!outcome.ok()) throw Error(outcome.error);
-                 return std::move(*outcome.result);
-               });
-}
-
 void ProbeActions::showProblems() {
-  QStringList lines;
+  QStringList lines = registryProblems_;
   for (const PluginProblem& p : plugins_->problems()) lines << p.text();
   auto* box = new QMessageBox(QMessageBox::Information, tr("Plugin problems"),
                               tr("Files skipped while looking for plugins: %1.").arg(lines.size()),

@@ -105,6 +105,11 @@ void PromptPanel::buildPatchingInputs(QVBoxLayout* layout) {
   answer_->setObjectName("answerEdit");
   answer_->setPlaceholderText(tr("Optional: the expected next token(s)"));
   form->addRow(tr("Answer"), answer_);
+  wrong_ = new QLineEdit(patching_);
+  wrong_->setObjectName("wrongEdit");
+  wrong_->setPlaceholderText(tr("Optional: a wrong answer, for logit[answer] − logit[wrong]"));
+  form->addRow(tr("Wrong answer"), wrong_);
+  connect(wrong_, &QLineEdit::textChanged, this, &PromptPanel::inputsEdited);
   patching_->setVisible(false);
   layout->addWidget(patching_);
   connect(patchingToggle_, &QToolButton::toggled, this, [this](bool open) {
@@ -113,7 +118,9 @@ void PromptPanel::buildPatchingInputs(QVBoxLayout* layout) {
   });
 }
 
-void PromptPanel::onExample(const QString& prompt, const QString& corrupt, const QString& answer) {
+void PromptPanel::onExample(const QString& prompt, const QString& corrupt, const QString& answer,
+                            const QString& wrong) {
+  setWrongAnswer(wrong);
   setPrompt(prompt);
   setCorruptPrompt(corrupt);
   setAnswer(answer);
@@ -135,6 +142,10 @@ void PromptPanel::setCorruptPrompt(const QString& text) {
 QString PromptPanel::answer() const { return answer_->text(); }
 
 void PromptPanel::setAnswer(const QString& text) { answer_->setText(text); }
+
+QString PromptPanel::wrongAnswer() const { return wrong_->text(); }
+
+void PromptPanel::setWrongAnswer(const QString& text) { wrong_->setText(text); }
 
 bool PromptPanel::patchingInputsVisible() const { return patchingToggle_->isChecked(); }
 

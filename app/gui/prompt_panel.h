@@ -33,6 +33,9 @@ class PromptPanel : public QWidget {
   /// The expected answer (empty when none).
   QString answer() const;
   void setAnswer(const QString& text);
+  /// The wrong answer a logit difference compares against (e.g. the corrupted prompt's answer).
+  QString wrongAnswer() const;
+  void setWrongAnswer(const QString& text);
   /// Whether the "Patching inputs" section is expanded.
   bool patchingInputsVisible() const;
   void setPatchingInputsVisible(bool visible);
@@ -40,6 +43,7 @@ class PromptPanel : public QWidget {
   TaskPicker* taskPicker() const { return picker_; }
   QPlainTextEdit* corruptEdit() const { return corrupt_; }
   QLineEdit* answerEdit() const { return answer_; }
+  QLineEdit* wrongEdit() const { return wrong_; }
   QToolButton* patchingToggle() const { return patchingToggle_; }
   QPlainTextEdit* promptEdit() const { return prompt_; }
   TokenChips* chips() const { return chips_; }
@@ -63,7 +67,8 @@ class PromptPanel : public QWidget {
 
  private:
   void buildPatchingInputs(QVBoxLayout* layout);
-  void onExample(const QString& prompt, const QString& corrupt, const QString& answer);
+  void onExample(const QString& prompt, const QString& corrupt, const QString& answer,
+                 const QString& wrong);
 
   TaskPicker* picker_;
   QPlainTextEdit* prompt_;
@@ -71,6 +76,7 @@ class PromptPanel : public QWidget {
   QWidget* patching_ = nullptr;
   QPlainTextEdit* corrupt_ = nullptr;
   QLineEdit* answer_ = nullptr;
+  QLineEdit* wrong_ = nullptr;
   QLabel* tokenCount_;
   TokenChips* chips_;
   QPushButton* run_;

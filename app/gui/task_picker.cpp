@@ -71,7 +71,8 @@ void TaskPicker::newExample() {
   try {
     const tasks::Example example = task.sample(rng, options);
     newExample_->setToolTip(tr("Last: %1, seed %2").arg(combo_->currentText()).arg(seed));
-    emit exampleReady(render_(example.prompt), render_(example.corrupt), render_(example.answer));
+    emit exampleReady(render_(example.prompt), render_(example.corrupt), render_(example.answer),
+                      render_(example.corrupt_answer));
   } catch (const std::exception& e) {
     emit failed(QString::fromUtf8(e.what()));
   }

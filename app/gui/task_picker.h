@@ -45,7 +45,8 @@ class TaskPicker : public QWidget {
   void newExample();
 
  signals:
-  void exampleReady(const QString& prompt, const QString& corrupt, const QString& answer);
+  void exampleReady(const QString& prompt, const QString& corrupt, const QString& answer,
+                    const QString& wrong);
   void failed(const QString& message);
 
  private:

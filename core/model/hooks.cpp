@@ -7,19 +7,41 @@
 
 namespace mechscope {
 
+HookSet& HookSet::add(HookKind kind, int layer, HookFn fn, const std::string& prefix) {
+  Subscription s;
+  s.kind = kind;
+  s.layer = layer;
+  s.prefix = prefix;
+  s.fn = std::move(fn);
+  subs_.push_back(std::move(s));
+  return *this;
+}
+
 HookSet& HookSet::add(const std::string& name, HookFn fn) {
-  subs_.push_back({name, nullptr, std::move(fn)});
+  Subscription s;
+  s.name = name;
+  s.fn = std::move(fn);
+  subs_.push_back(std::move(s));
   return *this;
 }
 
 HookSet& HookSet::add(NameFilter filter, HookFn fn) {
-  subs_.push_back({"", std::move(filter), std::move(fn)});
+  Subscription s;
+  s.filter = std::move(filter);
+  s.fn = std::move(fn);
+  subs_.push_back(std::move(s));
   return *this;
 }
 
-namespace {
+bool HookSet::Subscription::matches(const std::string& point_name, HookKind point_kind,
+                                    int point_layer, const std::string& point_prefix) const {
+  if (kind != HookKind::Count)
+    return kind == point_kind && (layer == kEveryLayer || layer == point_layer) &&
+           prefix == point_prefix;
+  return filter ? filter(point_name) : name == point_name;
+}
 
-const char* suffix(HookKind k) {
+const char* hook_suffix(HookKind k) {
   switch (k) {
     case HookKind::Embed: return "hook_embed";
     case HookKind::PosEmbed: return "hook_pos_embed";
@@ -52,13 +74,12 @@ const char* suffix(HookKind k) {
   return "";
 }
 
-}  // namespace
-
-HookPoints::HookPoints(const ModelConfig& cfg, const std::string& prefix) {
+HookPoints::HookPoints(const ModelConfig& cfg, const std::string& prefix)
+    : prefix_(prefix), n_layers_(cfg.n_layers) {
   names_.assign(kPerModel + cfg.n_layers * kPerLayer, std::string());
   auto put = [&](HookKind k, int layer) {
-    std::string n = prefix + (layer < 0 ? std::string(suffix(k))
-                                        : "blocks." + std::to_string(layer) + "." + suffix(k));
+    std::string n = prefix + (layer < 0 ? std::string(hook_suffix(k))
+                                        : "blocks." + std::to_string(layer) + "." + hook_suffix(k));
     names_[index(k, layer)] = n;
     ordered_.push_back(n);
   };
@@ -81,10 +102,26 @@ HookPoints::HookPoints(const ModelConfig& cfg, const std::string& prefix) {
   put(HookKind::LnFinalNormalized, -1);
 }
 
+bool HookPoints::has(HookKind kind, int layer) const {
+  if (layer >= n_layers_ || layer < -1 || kind == HookKind::Count) return false;
+  return !names_[index(kind, layer)].empty();
+}
+
+const std::string& HookPoints::name(HookKind kind, int layer) const {
+  if (!has(kind, layer)) {
+    const std::string what =
+        prefix_ + (layer < 0 ? std::string(hook_suffix(kind))
+                             : "blocks." + std::to_string(layer) + "." + hook_suffix(kind));
+    throw Error("This model has no hook point " + what +
+                (layer >= n_layers_ ? " (it has " + std::to_string(n_layers_) + " layers)." : "."));
+  }
+  return names_[index(kind, layer)];
+}
+
 bool call_hooks(const HookSet& hooks, const std::string& name, int layer, HookKind kind,
                 at::Tensor& value) {
   for (const auto& s : hooks.subscriptions()) {
-    if (s.filter ? !s.filter(name) : s.name != name) continue;
+    if (!s.matches(name, kind, layer, "")) continue;
     HookCall call{name, layer, kind, value};
     s.fn(call);
     if (call.stop) return true;

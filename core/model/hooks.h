@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mechscope {
@@ -56,17 +57,29 @@ struct HookCall {
 using HookFn = std::function<void(HookCall&)>;
 using NameFilter = std::function<bool(const std::string&)>;
 
-/// A set of subscriptions, by exact name or by predicate, handed to a run.
+/// A set of subscriptions, handed to a run: by kind and layer (what probes use: no names to
+/// spell), by exact name (what users type) or by predicate.
 class HookSet {
  public:
+  static constexpr int kEveryLayer = -2;
+  /// The point of `kind` in `layer` (-1 for global points, kEveryLayer for all layers) of the
+  /// model whose hook names start with `prefix` ("" for the language model, "vision." for a
+  /// vision tower).
+  HookSet& add(HookKind kind, int layer, HookFn fn, const std::string& prefix = "");
   HookSet& add(const std::string& name, HookFn fn);
   HookSet& add(NameFilter filter, HookFn fn);
   bool empty() const { return subs_.empty(); }
 
   struct Subscription {
-    std::string name;  // exact name, or empty when `filter` is used
+    std::string name;  // exact name, or empty when `filter` or `kind` is used
     NameFilter filter;
     HookFn fn;
+    HookKind kind = HookKind::Count;  // Count: not a kind subscription
+    int layer = kEveryLayer;
+    std::string prefix;
+    /// Whether this subscription wants the point `name` (= kind, layer of a model with `prefix`).
+    bool matches(const std::string& point_name, HookKind point_kind, int point_layer,
+                 const std::string& point_prefix) const;
   };
   const std::vector<Subscription>& subscriptions() const { return subs_; }
 
@@ -83,7 +96,20 @@ class HookPoints {
   }
   /// The TransformerLens name of a point (empty when this model lacks it).
   const std::string& name(int index) const { return names_[index]; }
+  /// The name of the point of `kind` in `layer` (-1 for global points): the one way to address
+  /// a hook point ("blocks.3.attn.hook_z"). Throws mechscope::Error naming the point when this
+  /// model lacks it (e.g. hook_resid_mid of a parallel-attention model) or the layer is out of
+  /// range.
+  const std::string& name(HookKind kind, int layer) const;
+  /// Whether this model has the point.
+  bool has(HookKind kind, int layer) const;
   int table_size() const { return static_cast<int>(names_.size()); }
+  /// The kind and layer of a table index.
+  static std::pair<HookKind, int> locate(int index) {
+    if (index < kPerModel) return {static_cast<HookKind>(index), -1};
+    return {static_cast<HookKind>((index - kPerModel) % kPerLayer), (index - kPerModel) / kPerLayer};
+  }
+  const std::string& prefix() const { return prefix_; }
   /// Names of every point this model has, in forward order.
   const std::vector<std::string>& ordered() const { return ordered_; }
 
@@ -92,10 +118,16 @@ class HookPoints {
   static constexpr int kPerLayer = static_cast<int>(HookKind::Count);
   std::vector<std::string> names_;
   std::vector<std::string> ordered_;
+  std::string prefix_;
+  int n_layers_ = 0;
 };
 
+/// The name suffix of a kind ("attn.hook_z", "hook_resid_pre", "ln_final.hook_scale").
+const char* hook_suffix(HookKind kind);
+
 /// Calls the subscribers of one point outside a model's own table (e.g. the image features of
-/// a vision-language model); returns true when one of them asked to stop.
+/// a vision-language model; kind subscriptions match with prefix ""); returns true when one of
+/// them asked to stop.
 bool call_hooks(const HookSet& hooks, const std::string& name, int layer, HookKind kind,
                 at::Tensor& value);
 

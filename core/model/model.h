@@ -71,6 +71,17 @@ class Model {
   /// image features spliced in); `hook_embed` sees them.
   ForwardOutput run_embeds(const at::Tensor& embeds, const at::Tensor& attention_mask = {},
                            const HookSet* hooks = nullptr) const;
+  /// The forward pass from the residual stream entering block `layer` ([batch, pos, d_model],
+  /// i.e. blocks.{layer}.hook_resid_pre of an earlier run on the same positions and mask): blocks
+  /// `layer`… and the unembedding run, hooks of earlier layers never fire. Sweeps that patch
+  /// layer L reuse the unpatched run's prefix this way. `layer` = n_layers runs only the final
+  /// norm and unembedding.
+  ForwardOutput run_from(int layer, const at::Tensor& resid_pre,
+                         const at::Tensor& attention_mask = {}, const HookSet* hooks = nullptr) const;
+  /// The final norm (with each row's own statistics) and the unembedding of residual-stream
+  /// vectors [..., d_model] → logits [..., d_vocab], no hooks: the logit lens, and the last
+  /// position of a run stopped before its own unembedding.
+  at::Tensor unembed(const at::Tensor& resid) const;
   /// Logits [batch, pos, d_vocab].
   at::Tensor forward(const at::Tensor& tokens, const at::Tensor& attention_mask = {}) const {
     return run(tokens, attention_mask).logits;
@@ -104,6 +115,9 @@ class Model {
 
  private:
   struct Run;  // per-call state of the forward pass (transformer.cpp)
+  /// From the embeddings (start < 0) or from block `start`'s residual input.
+  ForwardOutput forward_from(int start, const at::Tensor& input, const at::Tensor& mask,
+                             const HookSet* hooks) const;
   at::Tensor block(Run& run, int layer, at::Tensor x) const;
   at::Tensor attention(Run& run, int layer, const at::Tensor& x) const;
   at::Tensor mlp(Run& run, int layer, const at::Tensor& x) const;

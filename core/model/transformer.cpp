@@ -31,7 +31,7 @@ struct Model::Run {
     if (!any) return;
     const auto& subs = table[HookPoints::index(kind, layer)];
     if (subs.empty()) return;
-    const std::string& name = points->name(HookPoints::index(kind, layer));
+    const std::string& name = points->name(HookPoints::index(kind, layer));  // never empty here
     for (const HookFn* fn : subs) {
       HookCall call{name, layer, kind, x};
       (*fn)(call);
@@ -65,7 +65,23 @@ ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask
   if (embeds.dim() != 3 || embeds.size(2) != cfg_.d_model)
     throw Error("Input embeddings must be [batch, pos, d_model = " +
                 std::to_string(cfg_.d_model) + "].");
-  const int64_t B = embeds.size(0), T = embeds.size(1);
+  return forward_from(-1, embeds, mask_in, hooks);
+}
+
+ForwardOutput Model::run_from(int layer, const at::Tensor& resid_pre, const at::Tensor& mask_in,
+                              const HookSet* hooks) const {
+  if (layer < 0 || layer > cfg_.n_layers)
+    throw Error("Cannot start a forward pass at layer " + std::to_string(layer) + " of a model with " +
+                std::to_string(cfg_.n_layers) + " layers.");
+  if (resid_pre.dim() != 3 || resid_pre.size(2) != cfg_.d_model)
+    throw Error("The residual stream must be [batch, pos, d_model = " +
+                std::to_string(cfg_.d_model) + "].");
+  return forward_from(layer, resid_pre, mask_in, hooks);
+}
+
+ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::Tensor& mask_in,
+                                  const HookSet* hooks) const {
+  const int64_t B = input.size(0), T = input.size(1);
   if (B == 0 || T == 0) throw Error("Cannot run the model on an empty prompt.");
   if (T > cfg_.n_ctx)
     throw Error("The prompt is " + std::to_string(T) + " tokens long, longer than the model's " +
@@ -79,8 +95,9 @@ ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask
     for (int i = 0; i < points_.table_size(); ++i) {
       const std::string& name = points_.name(i);
       if (name.empty()) continue;
+      const auto [kind, layer] = HookPoints::locate(i);
       for (const auto& s : hooks->subscriptions())
-        if (s.filter ? s.filter(name) : s.name == name) run.table[i].push_back(&s.fn);
+        if (s.matches(name, kind, layer, points_.prefix())) run.table[i].push_back(&s.fn);
       run.any = run.any || !run.table[i].empty();
     }
   }
@@ -110,18 +127,22 @@ ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask
 
   ForwardOutput out;
   try {
-    at::Tensor embed = embeds.to(dev).to(dtype());  // [batch, pos, d_model]
-    run.hook(HookKind::Embed, -1, embed);
-    at::Tensor x = embed;
-    if (cfg_.positional == Positional::Learned) {
-      at::Tensor pos_embed =
-          weights_.pos_embed.index_select(0, positions.reshape(-1)).view({B, T, cfg_.d_model});
-      run.hook(HookKind::PosEmbed, -1, pos_embed);
-      x = embed + pos_embed;
+    at::Tensor x = input.to(dev).to(dtype());  // [batch, pos, d_model]
+    if (start < 0) {  // from the embeddings
+      at::Tensor embed = x;
+      run.hook(HookKind::Embed, -1, embed);
+      x = embed;
+      if (cfg_.positional == Positional::Learned) {
+        at::Tensor pos_embed =
+            weights_.pos_embed.index_select(0, positions.reshape(-1)).view({B, T, cfg_.d_model});
+        run.hook(HookKind::PosEmbed, -1, pos_embed);
+        x = embed + pos_embed;
+      }
+      if (cfg_.embed_norm)
+        x = at::layer_norm(x, {cfg_.d_model}, weights_.ln_pre_w, weights_.ln_pre_b, cfg_.norm_eps);
+      start = 0;
     }
-    if (cfg_.embed_norm)
-      x = at::layer_norm(x, {cfg_.d_model}, weights_.ln_pre_w, weights_.ln_pre_b, cfg_.norm_eps);
-    for (int l = 0; l < cfg_.n_layers; ++l) x = block(run, l, x);
+    for (int l = start; l < cfg_.n_layers; ++l) x = block(run, l, x);
     out.resid = x;
     if (cfg_.is_encoder()) return out;
     at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
@@ -131,6 +152,18 @@ ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask
     out.stopped = true;
   }
   return out;
+}
+
+at::Tensor Model::unembed(const at::Tensor& resid) const {
+  if (cfg_.is_encoder()) throw Error("This model is an encoder: it has no unembedding.");
+  if (resid.dim() < 1 || resid.size(-1) != cfg_.d_model)
+    throw Error("Residual-stream vectors must end in d_model = " + std::to_string(cfg_.d_model) + ".");
+  Run run;  // no subscriptions
+  run.points = &points_;
+  at::Tensor x = resid.to(device()).to(dtype());
+  at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
+                       HookKind::LnFinalNormalized, -1);  // [..., d_model]
+  return at::linear(xf, weights_.unembed_w, weights_.unembed_b);  // [..., d_vocab]
 }
 
 at::Tensor Model::norm(Run& run, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
@@ -227,8 +260,10 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
                             .transpose(0, 1)
                             .view({B, T, H, cfg_.d_model});  // [batch, pos, H, d_model]
     const at::Tensor original = result;
+    const auto version = result._version();
     run.hook(HookKind::Result, l, result);
-    if (!result.is_same(original)) {  // patched per head: the output is their sum
+    // Replaced or edited in place: the output is the sum of the (patched) heads.
+    if (!result.is_same(original) || result._version() != version) {
       at::Tensor out = result.sum(2);
       return L.o_b.defined() ? out + L.o_b : out;
     }

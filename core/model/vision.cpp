@@ -125,8 +125,9 @@ at::Tensor VisionEncoder::features(const at::Tensor& pixel_values, const HookSet
                 " is outside the vision tower's " + std::to_string(L) + " layers.");
   HookSet run_hooks = hooks != nullptr ? *hooks : HookSet();
   at::Tensor selected;  // [B, 1 + N, D]
-  run_hooks.add(idx == 0 ? "vision.blocks.0.hook_resid_pre"
-                         : "vision.blocks." + std::to_string(idx - 1) + ".hook_resid_post",
+  const auto& points = t.hook_points();
+  run_hooks.add(idx == 0 ? points.name(HookKind::ResidPre, 0)
+                         : points.name(HookKind::ResidPost, static_cast<int>(idx - 1)),
                 [&selected](HookCall& c) { selected = c.value; });
   if (t.run_embeds(embeds, {}, &run_hooks).stopped) return {};
   at::Tensor feats = cfg_.keep_class_token ? selected : selected.slice(1, 1);

@@ -54,7 +54,7 @@ at::Tensor prompt_head_scores(const Model& model, const std::vector<int64_t>& to
   const ModelConfig& c = model.config();
   std::vector<at::Tensor> per_layer(c.n_layers);
   HookSet hooks;
-  hooks.add(names_matching(R"(^blocks\.\d+\.attn\.hook_pattern$)"), [&](HookCall& h) {
+  hooks.add(HookKind::Pattern, HookSet::kEveryLayer, [&](HookCall& h) {
     at::Tensor p = h.value.to(at::kCPU).to(at::kFloat)[0];   // [head, q, k]
     at::Tensor hit = (p * mask).sum(2);                      // [head, q]
     per_layer[h.layer] = hit.index_select(1, rows).mean(1);  // [head]

@@ -21,8 +21,8 @@ struct PluginRunOutcome {
   bool ok() const { return result.has_value(); }
 };
 
-/// Runs `plugin` on `model`. `options` (an object, or null for the defaults) is completed from
-/// the plugin's optionsSchema() and checked first. `progress(fraction)` is passed on to the
+/// Runs `plugin` on `model` through probes::run_probe (as a PluginProbe). `options` (an object,
+/// or null for the defaults) is completed from the plugin's optionsSchema() and checked first. `progress(fraction)` is passed on to the
 /// plugin; returning false asks it to stop. Never throws: exceptions of any type from the plugin,
 /// bad options and inconsistent Results become `error`. On success the Result has probe = the
 /// plugin's name, a non-empty id (the plugin's name; sessions give it a fresh id with

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/session/result.h"
+#include "probes/probe.h"
 
 namespace mechscope {
 
@@ -23,18 +24,15 @@ class Model;
 /// its metadata ("sdk_version"); the manager refuses any other version before loading it. Bump it
 /// whenever ProbePlugin, PluginInputs, Result or Model change in a way a built plugin would notice
 /// (plugins are handed a Model and return a Result, so their layouts are part of the interface).
-constexpr int kPluginSdkVersion = 1;
+/// Version 2: inputs are probes::ProbeInputs (answer ids, wrong answer, image), options resolved by
+/// probes/options.h.
+constexpr int kPluginSdkVersion = 2;
 
 /// The Qt interface id of ProbePlugin (the same string as in Q_DECLARE_INTERFACE below).
 constexpr const char* kProbePluginIid = "org.mechscope.ProbePlugin/1.0";
 
-/// What the user gave the workbench to probe with.
-struct PluginInputs {
-  std::vector<int64_t> tokens;  ///< The prompt's token ids (BOS included when the model uses one).
-  std::string prompt;           ///< The prompt text the tokens came from (may be empty).
-  std::optional<std::vector<int64_t>> corrupt_tokens;  ///< A corrupted prompt of the same length.
-  std::optional<std::string> answer;                   ///< The expected answer, when known.
-};
+/// What the user gave the workbench to probe with (the same inputs built-in probes get).
+using PluginInputs = probes::ProbeInputs;
 
 /// A probe provided by a plugin. Implementations must be stateless between run() calls or
 /// protect their state: the workbench may call run() from a background thread.
@@ -49,8 +47,9 @@ class ProbePlugin {
   /// The options run() accepts, JSON-schema-like:
   ///   {"type": "object", "properties": {"kind": {"type": "string",
   ///     "enum": ["a", "b"], "default": "a", "description": "..."}, ...}}
-  /// Every property has a "default"; the manager fills missing options from it and rejects
-  /// unknown ones before run() sees them.
+  /// Every property has a "default"; options are resolved against it (probes/options.h: unknown
+  /// options, wrong types and values outside "enum"/"minimum"/"maximum" are refused) before run()
+  /// sees them, and the workbench builds its options dialog from it.
   virtual nlohmann::json optionsSchema() const = 0;
   /// Runs the probe. `progress(fraction)` (fraction in [0, 1]) returns false when the user asked
   /// to cancel; the plugin should then stop and throw. Errors are reported by throwing a

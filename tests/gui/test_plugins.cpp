@@ -14,7 +14,7 @@
 #include "core/model/loader.h"
 #include "core/model/model.h"
 #include "plugins/sdk/plugin_manager.h"
-#include "plugins/sdk/plugin_options.h"
+#include "probes/options.h"
 #include "plugins/sdk/plugin_run.h"
 #include "probes/head_scores.h"
 #include "probes/result_meta.h"
@@ -305,16 +305,24 @@ TEST_CASE("a failing plugin run returns an error and the program goes on", "[plu
 }
 
 TEST_CASE("plugin options are completed from the schema's defaults", "[plugins]") {
+  using probes::options_from_schema;
+  using probes::resolve_options;
   const nlohmann::json schema = {
       {"type", "object"},
       {"properties",
-       {{"n", {{"type", "integer"}, {"default", 3}}},
+       {{"n", {{"type", "integer"}, {"default", 3}, {"minimum", 1}, {"maximum", 9}}},
         {"mode", {{"type", "string"}, {"enum", {"a", "b"}}, {"default", "a"}}}}}};
-  CHECK(resolve_options(schema, nullptr) == nlohmann::json({{"n", 3}, {"mode", "a"}}));
-  CHECK(resolve_options(schema, {{"mode", "b"}}) == nlohmann::json({{"n", 3}, {"mode", "b"}}));
-  CHECK_THROWS_WITH(resolve_options(schema, {{"mode", "c"}}), Catch::Contains("allowed values"));
-  CHECK_THROWS_WITH(resolve_options(schema, {{"n", 1.5}}), Catch::Contains("integer"));
-  CHECK_THROWS_WITH(resolve_options(schema, {{"x", 1}}), Catch::Contains("takes: mode, n"));
-  CHECK_THROWS_WITH(resolve_options(schema, nlohmann::json::array()),
+  const auto specs = options_from_schema(schema);
+  CHECK(resolve_options(specs, nullptr) == nlohmann::json({{"n", 3}, {"mode", "a"}}));
+  CHECK(resolve_options(specs, {{"mode", "b"}}) == nlohmann::json({{"n", 3}, {"mode", "b"}}));
+  CHECK_THROWS_WITH(resolve_options(specs, {{"mode", "c"}}), Catch::Contains("allowed values"));
+  CHECK_THROWS_WITH(resolve_options(specs, {{"n", 1.5}}), Catch::Contains("integer"));
+  CHECK_THROWS_WITH(resolve_options(specs, {{"n", 10}}), Catch::Contains("[1, 9]"));
+  CHECK_THROWS_WITH(resolve_options(specs, {{"x", 1}}), Catch::Contains("takes: mode, n"));
+  CHECK_THROWS_WITH(resolve_options(specs, nlohmann::json::array()),
                     Catch::Contains("JSON object"));
+  // The schema round-trips through the probe registry's form.
+  CHECK(probes::options_schema(specs)["properties"]["n"]["maximum"] == 9.0);
+  CHECK_THROWS_WITH(options_from_schema({{"properties", {{"k", {{"type", "integer"}}}}}}),
+                    Catch::Contains("no default"));
 }

@@ -1,0 +1,186 @@
+// attribution_patching (Nanda; Syed et al.): the linear estimate of activation patching,
+// (clean − corrupted) ⊙ ∂metric/∂activation with the gradient taken on the corrupted run — two
+// forward passes and one backward pass for every target at once.
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <cmath>
+#include <map>
+
+#include "core/model/model.h"
+#include "probes/builtin.h"
+#include "probes/metric.h"
+#include "probes/patching.h"
+#include "probes/result_meta.h"
+#include "probes/tensors.h"
+
+namespace mechscope::probes {
+
+namespace {
+
+/// Σ of (clean − corrupted) ⊙ grad for one activation of one layer, reduced to the target's
+/// axes within the layer: [pos], [head], [pos, head] or [neuron].
+at::Tensor reduce(HookKind kind, bool per_position, const at::Tensor& prod /* [1, ...] */) {
+  const at::Tensor p = prod[0];
+  switch (kind) {
+    case HookKind::Z: case HookKind::Q: case HookKind::K: case HookKind::V: {
+      at::Tensor per = p.sum(-1);  // [pos, head]
+      return per_position ? per : per.sum(0);
+    }
+    case HookKind::Pattern: {
+      at::Tensor per = p.sum(-1);  // [head, query]
+      return per_position ? per.transpose(0, 1) : per.sum(-1);
+    }
+    case HookKind::MlpPost:
+      return p.sum(0);  // [neuron]
+    default:
+      return p.sum(-1);  // [pos]
+  }
+}
+
+double pearson(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor x = a.reshape(-1).to(at::kDouble), y = b.reshape(-1).to(at::kDouble);
+  const at::Tensor xc = x - x.mean(), yc = y - y.mean();
+  const double den = std::sqrt((xc * xc).sum().item<double>() * (yc * yc).sum().item<double>());
+  return den > 0 ? (xc * yc).sum().item<double>() / den : 0.0;
+}
+
+Result run(const Model& model, const ProbeInputs& in, const Options& options,
+           const Progress& progress) {
+  const ModelConfig& c = model.config();
+  const Target target = parse_target(options.string("target"));
+  const bool per_position = options.boolean("per_position");
+  const bool all_targets = options.boolean("all_targets");
+  check_target(model, target, per_position);
+  Metric metric(options.string("metric"), in);
+  measure_baselines(model, in.tokens, *in.corrupt_tokens, metric);
+
+  // Which targets to report, and the hook kinds they read.
+  std::vector<Target> wanted = {target};
+  if (all_targets)
+    for (const std::string& name : target_choices(true)) {
+      const Target t = parse_target(name);
+      if (t != target && !(t == Target::ResidMid && c.parallel_attn_mlp)) wanted.push_back(t);
+    }
+  std::vector<HookKind> kinds;
+  auto need = [&](HookKind k) {
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  };
+  for (Target t : wanted)
+    if (t == Target::Block)
+      for (HookKind k : block_components()) need(k);
+    else
+      need(target_hook(t));
+
+  at::AutoGradMode grad_mode(true);
+  KindCache clean;
+  {
+    at::NoGradGuard no_grad;
+    clean = run_with_kinds(model, prompt_tensor(model, in.tokens), kinds);
+  }
+  report(progress, 0.3);
+  // The corrupted run with a graph from the embeddings on; every activation we read stays in it.
+  std::map<HookKind, std::vector<at::Tensor>> acts;
+  HookSet hooks;
+  hooks.add(HookKind::Embed, -1, [](HookCall& h) { h.value = h.value.detach().requires_grad_(true); });
+  for (HookKind k : kinds) {
+    auto& slot = acts[k];
+    slot.assign(c.n_layers, at::Tensor());
+    hooks.add(k, HookSet::kEveryLayer, [&slot](HookCall& h) { slot[h.layer] = h.value; });
+  }
+  const ForwardOutput out = model.run(prompt_tensor(model, *in.corrupt_tokens), {}, &hooks);
+  const at::Tensor m = metric(last_position(out.logits)).sum();
+  report(progress, 0.6);
+  std::vector<at::Tensor> inputs;
+  for (HookKind k : kinds)
+    for (const at::Tensor& a : acts[k]) inputs.push_back(a);
+  const std::vector<at::Tensor> grads = torch::autograd::grad({m}, inputs, {}, false, false, true);
+  report(progress, 0.9);
+
+  // Per kind and layer: Σ (clean − corrupted) ⊙ grad over the feature dimension.
+  std::map<HookKind, std::vector<at::Tensor>> prods;
+  {
+    at::NoGradGuard no_grad;
+    size_t i = 0;
+    for (HookKind k : kinds)
+      for (int l = 0; l < c.n_layers; ++l, ++i) {
+        const at::Tensor g = grads[i].defined() ? grads[i] : at::zeros_like(inputs[i]);
+        prods[k].push_back(((clean.at(k, l) - inputs[i].detach()) * g).to(at::kFloat));
+      }
+  }
+  auto effect_of = [&](Target t, bool per_pos) {
+    at::NoGradGuard no_grad;
+    std::vector<at::Tensor> layers;
+    if (t == Target::Block) {
+      std::vector<at::Tensor> comps;
+      for (HookKind k : block_components()) {
+        std::vector<at::Tensor> ls;
+        for (int l = 0; l < c.n_layers; ++l) ls.push_back(reduce(k, false, prods[k][l]));
+        comps.push_back(at::stack(ls));  // [layer, pos]
+      }
+      return at::stack(comps);  // [component, layer, pos]
+    }
+    for (int l = 0; l < c.n_layers; ++l)
+      layers.push_back(reduce(target_hook(t), per_pos, prods[target_hook(t)][l]));
+    return at::stack(layers);
+  };
+
+  const std::vector<std::string> token_text = token_labels(model, in.tokens);
+  Result r;
+  r.title = result_title(std::string("Attribution patching (") + target_name(target) + ")",
+                         in.prompt);
+  const at::Tensor effect = effect_of(target, per_position);
+  r.arrays["effect"] = to_array(effect, effect_axes(model, target, per_position, token_text));
+  if (all_targets)
+    for (Target t : wanted)
+      r.arrays[std::string("effect_") + target_name(t)] =
+          to_array(effect_of(t, false), effect_axes(model, t, false, token_text));
+  r.meta = metric.meta();
+  r.meta["target"] = target_name(target);
+  r.meta["note"] = "linear estimate of (patched − corrupted) metric; 0 = no effect";
+  if (options.boolean("compare") && target != Target::Neuron) {
+    const SweepResult sweep =
+        activation_patching_sweep(model, in.tokens, *in.corrupt_tokens, target, per_position,
+                                  metric, 5, progress, 0.9, 1.0);
+    // Compared as changes from the corrupted run, the quantity attribution estimates.
+    const at::Tensor delta = sweep.effect - metric.corrupted();
+    r.arrays["activation_effect"] =
+        to_array(delta, effect_axes(model, target, per_position, token_text));
+    r.meta["correlation"] = pearson(effect.to(at::kCPU), delta);
+  }
+  return r;
+}
+
+}  // namespace
+
+std::shared_ptr<const Probe> attribution_patching_probe() {
+  ProbeInfo info;
+  info.name = "attribution_patching";
+  info.title = "Attribution patching";
+  info.description =
+      "The gradient estimate of activation patching for every activation at once: (clean − "
+      "corrupted) · ∂metric/∂activation on the corrupted run. Two forward passes, one backward.";
+  info.inputs = {{Input::Prompt, true, "the clean prompt"},
+                 {Input::Corrupt, true, "the corrupted prompt (same number of tokens)"},
+                 {Input::Answer, true, "the clean answer (one token)"},
+                 {Input::Wrong, false, "the wrong answer for a logit difference (one token)"}};
+  info.options = {
+      {"target", OptionSpec::Type::String, "resid_pre", target_choices(true), {}, {},
+       "which activation: residual stream, attention/MLP output, a head's z/q/k/v/pattern, "
+       "block, or neuron (mlp.hook_post)"},
+      {"per_position", OptionSpec::Type::Boolean, false, {}, {}, {},
+       "head targets: one value per head and position"},
+      metric_option(),
+      {"all_targets", OptionSpec::Type::Boolean, false, {}, {}, {},
+       "also write effect_<target> for every target (same passes)"},
+      {"compare", OptionSpec::Type::Boolean, false, {}, {}, {},
+       "also run activation patching of the target (array activation_effect, as a change from "
+       "the corrupted metric) and report the correlation"}};
+  info.arrays = {{"effect", {"layer", "position"},
+                  "estimated change of the metric; axes as activation_patching's effect, "
+                  "[layer, neuron] for neuron"},
+                 {"activation_effect", {"layer", "position"}, "with compare: the real change"}};
+  return std::make_shared<FunctionProbe>(std::move(info), run);
+}
+
+}  // namespace mechscope::probes

@@ -1,0 +1,16 @@
+#pragma once
+/// The built-in probes, one file each; registry.cpp lists them in one table.
+#include <memory>
+
+#include "probes/probe.h"
+
+namespace mechscope::probes {
+
+std::shared_ptr<const Probe> attention_probe();
+std::shared_ptr<const Probe> logit_lens_probe();
+std::shared_ptr<const Probe> logit_attribution_probe();
+std::shared_ptr<const Probe> activation_patching_probe();
+std::shared_ptr<const Probe> attribution_patching_probe();
+std::shared_ptr<const Probe> path_patching_probe();
+
+}  // namespace mechscope::probes

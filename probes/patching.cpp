@@ -1,0 +1,282 @@
+#include "probes/patching.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/model/model.h"
+#include "core/util/error.h"
+#include "probes/result_meta.h"
+#include "probes/tensors.h"
+
+namespace mechscope::probes {
+
+namespace {
+
+struct TargetRow {
+  Target target;
+  const char* name;
+  HookKind kind;
+};
+
+const std::vector<TargetRow>& targets() {
+  static const std::vector<TargetRow> rows = {
+      {Target::ResidPre, "resid_pre", HookKind::ResidPre},
+      {Target::ResidMid, "resid_mid", HookKind::ResidMid},
+      {Target::ResidPost, "resid_post", HookKind::ResidPost},
+      {Target::AttnOut, "attn_out", HookKind::AttnOut},
+      {Target::MlpOut, "mlp_out", HookKind::MlpOut},
+      {Target::Z, "z", HookKind::Z},
+      {Target::Q, "q", HookKind::Q},
+      {Target::K, "k", HookKind::K},
+      {Target::V, "v", HookKind::V},
+      {Target::Pattern, "pattern", HookKind::Pattern},
+      {Target::Block, "block", HookKind::ResidPre},
+      {Target::Neuron, "neuron", HookKind::MlpPost},
+  };
+  return rows;
+}
+
+/// Heads a head target has: n_kv_heads for k and v.
+int64_t target_heads(const ModelConfig& c, Target t) {
+  return (t == Target::K || t == Target::V) ? c.n_kv_heads : c.n_heads;
+}
+
+/// One patched variant: which activation, and where in it.
+struct Cell {
+  int layer;
+  HookKind kind;
+  int64_t pos;   // -1: every position
+  int64_t head;  // -1: not a head target
+};
+
+std::vector<Cell> cells_of(const ModelConfig& c, Target target, bool per_position, int64_t T) {
+  std::vector<Cell> cells;
+  const int L = c.n_layers;
+  if (target == Target::Block) {
+    for (HookKind k : block_components())
+      for (int l = 0; l < L; ++l)
+        for (int64_t p = 0; p < T; ++p) cells.push_back({l, k, p, -1});
+  } else if (is_head_target(target)) {
+    const int64_t H = target_heads(c, target);
+    for (int l = 0; l < L; ++l)
+      if (per_position) {
+        for (int64_t p = 0; p < T; ++p)
+          for (int64_t h = 0; h < H; ++h) cells.push_back({l, target_hook(target), p, h});
+      } else {
+        for (int64_t h = 0; h < H; ++h) cells.push_back({l, target_hook(target), -1, h});
+      }
+  } else {
+    for (int l = 0; l < L; ++l)
+      for (int64_t p = 0; p < T; ++p) cells.push_back({l, target_hook(target), p, -1});
+  }
+  return cells;
+}
+
+/// Mask [rows, d1, d2, 1] (or [rows, d1, 1] for residual-shaped activations) selecting, in each
+/// row whose cell has `kind`, the patched slice of an activation shaped like `like`.
+at::Tensor cell_mask(const std::vector<const Cell*>& rows, HookKind kind, const at::Tensor& like) {
+  const int64_t n = static_cast<int64_t>(rows.size());
+  const bool heads = like.dim() == 4;
+  at::Tensor m = heads ? at::zeros({n, like.size(1), like.size(2), 1}, at::kBool)
+                       : at::zeros({n, like.size(1), 1}, at::kBool);
+  for (int64_t i = 0; i < n; ++i) {
+    const Cell& c = *rows[i];
+    if (c.kind != kind) continue;
+    at::Tensor row = m[i];
+    if (!heads) {
+      row[c.pos].fill_(true);
+    } else if (kind == HookKind::Pattern) {  // [head, query, key]
+      (c.pos < 0 ? row[c.head] : row[c.head][c.pos]).fill_(true);
+    } else {  // [pos, head, d_head]
+      (c.pos < 0 ? row.select(1, c.head) : row[c.pos][c.head]).fill_(true);
+    }
+  }
+  return m.to(like.device());
+}
+
+}  // namespace
+
+std::vector<std::string> target_choices(bool with_neuron) {
+  std::vector<std::string> out;
+  for (const auto& r : targets())
+    if (with_neuron || r.target != Target::Neuron) out.push_back(r.name);
+  return out;
+}
+
+Target parse_target(const std::string& name) {
+  for (const auto& r : targets())
+    if (name == r.name) return r.target;
+  std::string known;
+  for (const auto& n : target_choices(true)) known += (known.empty() ? "" : ", ") + n;
+  throw Error("Unknown target '" + name + "'; choose one of " + known + ".");
+}
+
+const char* target_name(Target target) {
+  for (const auto& r : targets())
+    if (r.target == target) return r.name;
+  return "";
+}
+
+HookKind target_hook(Target target) {
+  for (const auto& r : targets())
+    if (r.target == target) return r.kind;
+  return HookKind::Count;
+}
+
+bool is_head_target(Target t) {
+  return t == Target::Z || t == Target::Q || t == Target::K || t == Target::V ||
+         t == Target::Pattern;
+}
+
+const std::vector<HookKind>& block_components() {
+  static const std::vector<HookKind> k = {HookKind::ResidPre, HookKind::AttnOut, HookKind::MlpOut};
+  return k;
+}
+
+void check_target(const Model& model, Target target, bool per_position) {
+  if (target == Target::ResidMid && model.config().parallel_attn_mlp)
+    throw Error("This model computes attention and MLP in parallel, so it has no resid_mid; "
+                "patch resid_pre, attn_out or mlp_out instead.");
+  if (per_position && !is_head_target(target))
+    throw Error(std::string("Option per_position applies to the head targets (z, q, k, v, "
+                            "pattern), not to ") + target_name(target) + ".");
+}
+
+std::vector<Axis> effect_axes(const Model& model, Target target, bool per_position,
+                              const std::vector<std::string>& token_text) {
+  const ModelConfig& c = model.config();
+  const Axis layer{"layer", index_labels("L", c.n_layers)};
+  const Axis position{"position", token_text};
+  if (target == Target::Block)
+    return {{"component", {"resid_pre", "attn_out", "mlp_out"}}, layer, position};
+  if (target == Target::Neuron) return {layer, {"neuron", {}}};
+  if (is_head_target(target)) {
+    const bool kv = (target == Target::K || target == Target::V) && c.n_kv_heads != c.n_heads;
+    const Axis head{"head", index_labels(kv ? "KV" : "H", target_heads(c, target))};
+    return per_position ? std::vector<Axis>{layer, position, head} : std::vector<Axis>{layer, head};
+  }
+  return {layer, position};
+}
+
+KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
+                         const std::vector<HookKind>& kinds) {
+  KindCache cache;
+  HookSet hooks;
+  for (HookKind k : kinds) {
+    auto& slot = cache.acts[k];
+    slot.assign(static_cast<size_t>(std::max<int64_t>(1, model.config().n_layers)), at::Tensor());
+    hooks.add(k, HookSet::kEveryLayer,
+              [&slot](HookCall& h) { slot[std::max(h.layer, 0)] = h.value; });
+  }
+  ForwardOutput out = model.run(tokens, {}, &hooks);
+  cache.logits = out.logits;
+  cache.resid_final = out.resid;
+  return cache;
+}
+
+void measure_baselines(const Model& model, const std::vector<int64_t>& clean,
+                       const std::vector<int64_t>& corrupt, Metric& metric) {
+  c10::InferenceMode guard;
+  const at::Tensor both = at::cat({prompt_tensor(model, clean), prompt_tensor(model, corrupt)});
+  const at::Tensor v = metric.raw(last_position(model.forward(both))).to(at::kCPU);
+  metric.set_baselines(v[0].item<double>(), v[1].item<double>());
+}
+
+SweepResult activation_patching_sweep(const Model& model, const std::vector<int64_t>& clean,
+                                      const std::vector<int64_t>& corrupt, Target target,
+                                      bool per_position, const Metric& metric, int64_t top_k,
+                                      const Progress& progress, double lo, double hi) {
+  c10::InferenceMode guard;
+  const ModelConfig& c = model.config();
+  const int64_t T = static_cast<int64_t>(clean.size());
+  check_target(model, target, per_position);
+  if (target == Target::Neuron)
+    throw Error("Activation patching does not sweep single neurons (use attribution_patching).");
+
+  std::vector<HookKind> kinds = target == Target::Block
+                                    ? block_components()
+                                    : std::vector<HookKind>{target_hook(target)};
+  const KindCache clean_cache = run_with_kinds(model, prompt_tensor(model, clean), kinds);
+  const KindCache corrupt_cache =
+      run_with_kinds(model, prompt_tensor(model, corrupt), {HookKind::ResidPre});
+
+  const std::vector<Cell> cells = cells_of(c, target, per_position, T);
+  const int64_t n = static_cast<int64_t>(cells.size());
+  const int64_t k = std::min<int64_t>(top_k, c.d_vocab);
+  at::Tensor effect = at::empty({n}, at::kFloat);
+  at::Tensor top_prob = at::empty({n, k}, at::kFloat), top_token = at::empty({n, k}, at::kFloat);
+  const int64_t batch = sweep_batch_size(model, T);
+
+  // Cells are grouped by layer (they are generated layer-major within each component).
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return cells[a].layer < cells[b].layer; });
+  int64_t done = 0;
+  for (int64_t start = 0; start < n;) {
+    const int layer = cells[order[start]].layer;
+    int64_t end = start;
+    while (end < n && end - start < batch && cells[order[end]].layer == layer) ++end;
+    std::vector<const Cell*> rows;
+    for (int64_t i = start; i < end; ++i) rows.push_back(&cells[order[i]]);
+    const int64_t rn = end - start;
+
+    HookSet hooks;
+    for (HookKind kind : kinds) {
+      const at::Tensor& patch = clean_cache.at(kind, layer);  // [1, ...]
+      hooks.add(kind, layer, [&rows, kind, patch](HookCall& h) {
+        h.value = at::where(cell_mask(rows, kind, h.value), patch, h.value);
+      });
+    }
+    hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
+    const at::Tensor start_resid =
+        corrupt_cache.at(HookKind::ResidPre, layer).expand({rn, T, c.d_model});
+    const ForwardOutput out = model.run_from(layer, start_resid, {}, &hooks);
+    const at::Tensor last = model.unembed(out.resid.select(1, -1));  // [rows, d_vocab]
+    const at::Tensor m = metric(last).to(at::kCPU).to(at::kFloat);
+    auto [prob, ids] = top_tokens(last, k);
+    const at::Tensor idx = at::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end));
+    effect.index_copy_(0, idx, m);
+    top_prob.index_copy_(0, idx, prob.to(at::kCPU));
+    top_token.index_copy_(0, idx, ids.to(at::kCPU));
+    done += rn;
+    report(progress, lo + (hi - lo) * double(done) / double(n));
+    start = end;
+  }
+
+  std::vector<int64_t> shape;
+  for (const Axis& a : effect_axes(model, target, per_position, std::vector<std::string>(T)))
+    shape.push_back(a.name == "position" ? T : static_cast<int64_t>(a.labels.size()));
+  std::vector<int64_t> kshape = shape;
+  kshape.push_back(k);
+  return {effect.view(shape), top_prob.view(kshape), top_token.view(kshape)};
+}
+
+std::vector<std::pair<int, int>> parse_heads(const Model& model, const std::string& text) {
+  const ModelConfig& c = model.config();
+  std::vector<std::pair<int, int>> heads;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find(',', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(begin, end - begin);
+    item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
+    int l = -1, h = -1;
+    char tail = 0;
+    if (item.empty() || std::sscanf(item.c_str(), "L%dH%d%c", &l, &h, &tail) != 2)
+      throw Error("Heads are written like L2H3,L2H5; got '" + item + "'.");
+    if (l < 0 || l >= c.n_layers || h < 0 || h >= c.n_heads)
+      throw Error("Head " + item + " does not exist: the model has " +
+                  std::to_string(c.n_layers) + " layers of " + std::to_string(c.n_heads) +
+                  " heads (L0H0 … L" + std::to_string(c.n_layers - 1) + "H" +
+                  std::to_string(c.n_heads - 1) + ").");
+    heads.emplace_back(l, h);
+    begin = end + 1;
+  }
+  return heads;
+}
+
+}  // namespace mechscope::probes
