@@ -6,18 +6,21 @@
 
 namespace mechscope::probes {
 
-ProbeRegistry ProbeRegistry::builtin() {
-  ProbeRegistry r;
-  for (auto probe : {
+const ProbeRegistry& ProbeRegistry::builtin() {
+  static const ProbeRegistry registry = [] {
+    ProbeRegistry r;
+    for (auto probe : {
            attention_probe(),
            logit_lens_probe(),
            logit_attribution_probe(),
            activation_patching_probe(),
            attribution_patching_probe(),
            path_patching_probe(),
-       })
-    r.add(std::move(probe));
-  return r;
+         })
+      r.add(std::move(probe));
+    return r;
+  }();
+  return registry;
 }
 
 void ProbeRegistry::add(std::shared_ptr<const Probe> probe) {

@@ -12,8 +12,8 @@ namespace mechscope::probes {
 
 class ProbeRegistry {
  public:
-  /// Every built-in probe, in menu order.
-  static ProbeRegistry builtin();
+  /// Every built-in probe, in menu order (one shared instance; copy it to add plugins).
+  static const ProbeRegistry& builtin();
 
   /// Adds a probe; throws mechscope::Error when one with its name is already registered.
   void add(std::shared_ptr<const Probe> probe);
