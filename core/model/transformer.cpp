@@ -259,14 +259,11 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
     at::Tensor result = at::bmm(z.reshape({B * T, H, dh}).transpose(0, 1), w_o)  // [H, BT, D]
                             .transpose(0, 1)
                             .view({B, T, H, cfg_.d_model});  // [batch, pos, H, d_model]
-    const at::Tensor original = result;
-    const auto version = result._version();
     run.hook(HookKind::Result, l, result);
-    // Replaced or edited in place: the output is the sum of the (patched) heads.
-    if (!result.is_same(original) || result._version() != version) {
-      at::Tensor out = result.sum(2);
-      return L.o_b.defined() ? out + L.o_b : out;
-    }
+    // The output is the sum of the heads' results, so a replacement or an in-place edit of any
+    // head takes effect (inference tensors have no version counter to tell an edit apart).
+    at::Tensor out = result.sum(2);
+    return L.o_b.defined() ? out + L.o_b : out;
   }
   return at::linear(z.reshape({B, T, H * dh}), L.o_w, L.o_b);  // [batch, pos, d_model]
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "core/session/session.h"
 #include "tests/core/model_test_utils.h"
@@ -262,6 +263,34 @@ TEST_CASE("cli export draws a session's results as PNG, SVG and PDF", "[cli]") {
   Output unknown = cli("export " + session + " --out " + figs.string() + " --result nope");
   CHECK(unknown.status == 1);
   CHECK_THAT(unknown.out, Catch::Contains("has no result 'nope'"));
+
+  // --per-layer: one figure per layer of a patching Result; --layers narrows which.
+  Result p;
+  p.id = "activation_patching-1";
+  p.probe = "activation_patching";
+  Array effect;
+  effect.shape = {3, 2};
+  effect.axes = {{"layer", {"L0", "L1", "L2"}}, {"position", {"Mary", "John"}}};
+  effect.data = {0, 1, 2, 3, 4, 5};
+  p.arrays["effect"] = effect;
+  p.meta = {{"metric", "logit_diff"}, {"corrupted_metric", 1.0}, {"clean_metric", 4.0}};
+  s.results = {p};
+  s.views = {{"workbench", nlohmann::json::object()}};
+  const std::string patching = (dir / "p.mscope").string();
+  save_session(s, patching);
+  const auto per = dir / "per";
+  Output layers = cli("export " + patching + " --out " + per.string() +
+                      " --formats svg --width 400 --per-layer --layers 0,2");
+  REQUIRE(layers.status == 0);
+  CHECK(layers.out == (per / "activation_patching-1-L0.svg").string() + "\n" +
+                          (per / "activation_patching-1-L2.svg").string() + "\n");
+  std::ifstream svg(per / "activation_patching-1-L2.svg");
+  std::string text;
+  std::getline(svg, text, '\0');
+  CHECK(text.find("John") != std::string::npos);  // token labels on the position axis
+  Output badLayers = cli("export " + patching + " --out " + per.string() + " --layers 0,x");
+  CHECK(badLayers.status == 1);
+  CHECK_THAT(badLayers.out, Catch::Contains("Option --layers needs comma-separated numbers"));
   std::filesystem::remove_all(dir);
 }
 
@@ -278,7 +307,7 @@ TEST_CASE("cli plugin lists the example plugin and adds its Result to a session"
   REQUIRE(cli("attention" + model + " --tokens 5,6,7,5,6,7 --out " + out).status == 0);
   Output o = cli("plugin token_heads" + model + " --tokens 5,6,7,5,6,7 --append --out " + out);
   REQUIRE(o.status == 0);
-  CHECK(o.out == "Added token_heads-1 (plugin token_heads) to " + out + ".\n");
+  CHECK(o.out == "Added token_heads-1: score [layer 2, head 4] to " + out + " (2 results).\n");
   auto m = load_model(golden_model("gpt2"));
   Session s = load_session(out);
   REQUIRE(s.results.size() == 2);
@@ -289,5 +318,66 @@ TEST_CASE("cli plugin lists the example plugin and adds its Result to a session"
   Output unknown = cli("plugin nope" + model + " --tokens 5,6 --out " + out);
   CHECK(unknown.status != 0);
   CHECK_THAT(unknown.out, Catch::Contains("No plugin named 'nope'"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cli probes lists the registry and run runs any probe into a session", "[cli]") {
+  Output list = cli("probes --json");
+  REQUIRE(list.status == 0);
+  const auto probes = nlohmann::json::parse(list.out);
+  std::vector<std::string> names;
+  for (const auto& p : probes) names.push_back(p["name"]);
+  for (const char* n : {"attention", "activation_patching", "attribution_patching",
+                        "path_patching", "logit_attribution", "logit_lens", "token_heads"})
+    CHECK(std::find(names.begin(), names.end(), n) != names.end());
+  for (const auto& p : probes)
+    if (p["name"] == "path_patching") {
+      CHECK(p["options"]["properties"]["receiver_input"]["enum"] ==
+            nlohmann::json({"q", "k", "v"}));
+      CHECK(p["arrays"][0]["axes"] == nlohmann::json({"layer", "head"}));
+    }
+
+  const auto dir = scratch_path("cli_run");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "s.mscope").string();
+  const std::string model = " --model " + golden_model("gpt2").string();
+  const std::string inputs = " --tokens 14,95,96,87,111,10,114 --corrupt-tokens 14,95,55,87,48,10,114"
+                             " --answer-id 75 --wrong-id 98";
+  Output run = cli("run activation_patching" + model + inputs +
+                   " --option target=z --option per_position=true --out " + out);
+  REQUIRE(run.status == 0);
+  CHECK(run.out == "Wrote activation_patching-1: effect [layer 2, position 7, head 4], top_prob "
+                   "[layer 2, position 7, head 4, rank 5], top_token [layer 2, position 7, head 4, "
+                   "rank 5] to " + out + " (1 result).\n");
+  Output lens = cli("run logit_lens" + model + " --tokens 14,95,96 --append --out " + out);
+  REQUIRE(lens.status == 0);
+  Session s = load_session(out);
+  REQUIRE(s.results.size() == 2);
+  CHECK(s.results[0].probe == "activation_patching");
+  CHECK(s.results[0].meta["options"]["target"] == "z");
+  CHECK(s.results[0].meta["inputs"]["wrong_id"] == 98);
+  CHECK(s.results[1].array("top_token").shape == std::vector<int64_t>{3, 3, 5});
+
+  // What the probe does not declare, or cannot use, is named before the model loads.
+  Output missing = cli("run path_patching" + model + " --tokens 1,2 --answer-id 3 --out " + out);
+  CHECK(missing.status != 0);
+  CHECK(missing.out == "mechscope-cli run: The probe 'path_patching' needs --corrupt or "
+                       "--corrupt-tokens (see --help).\n");
+  Output bad = cli("run activation_patching" + model + inputs + " --option target=neurons --out " + out);
+  CHECK_THAT(bad.out, Catch::Contains("allowed values are resid_pre"));
+  Output unknown = cli("run activation_patching" + model + inputs + " --option colour=red --out " + out);
+  CHECK_THAT(unknown.out, Catch::Contains("Unknown option 'colour'; this probe takes: target"));
+  Output no_probe = cli("run sideways" + model + " --out " + out);
+  CHECK_THAT(no_probe.out, Catch::Contains("No probe named 'sideways'; known probes: attention"));
+  Output undeclared = cli("run logit_lens" + model + " --tokens 1,2 --corrupt-tokens 1,3 --out " + out);
+  CHECK_THAT(undeclared.out, Catch::Contains("Unknown option --corrupt-tokens"));
+  Output counts = cli("run activation_patching" + model +
+                      " --tokens 1,2,3 --corrupt-tokens 1,2 --answer-id 4 --out " + out);
+  CHECK_THAT(counts.out, Catch::Contains("corrupted prompt has 2 tokens and the prompt 3"));
+  Output help = cli("run activation_patching --help");
+  CHECK(help.status == 0);
+  CHECK_THAT(help.out, Catch::Contains("--corrupt TEXT") && Catch::Contains("per_position"));
+  CHECK_THAT(cli("run logit_lens --help").out, !Catch::Contains("--corrupt"));
   std::filesystem::remove_all(dir);
 }
