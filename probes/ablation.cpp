@@ -5,7 +5,7 @@
 #include <map>
 #include <memory>
 
-namespace mechscope {
+namespace mechscope::probes {
 
 void add_head_ablation(HookSet& hooks, const std::vector<std::pair<int64_t, int64_t>>& heads,
                        AblationKind kind) {
@@ -28,4 +28,4 @@ void add_head_ablation(HookSet& hooks, const std::vector<std::pair<int64_t, int6
   }
 }
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

@@ -7,7 +7,7 @@
 
 #include "core/model/hooks.h"
 
-namespace mechscope {
+namespace mechscope::probes {
 
 enum class AblationKind { Zero, Mean };
 
@@ -15,4 +15,4 @@ enum class AblationKind { Zero, Mean };
 void add_head_ablation(HookSet& hooks, const std::vector<std::pair<int64_t, int64_t>>& heads,
                        AblationKind kind = AblationKind::Mean);
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

@@ -6,7 +6,7 @@
 #include "core/model/model.h"
 #include "core/util/error.h"
 
-namespace mechscope {
+namespace mechscope::probes {
 
 namespace {
 
@@ -86,4 +86,4 @@ std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores) 
   return out;
 }
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

@@ -11,8 +11,10 @@
 #include <vector>
 
 namespace mechscope {
-
 class Model;
+}
+
+namespace mechscope::probes {
 
 struct HeadScores {
   at::Tensor induction;        // [n_layers, n_heads]
@@ -38,4 +40,4 @@ HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int6
 /// The (layer, head) pairs of `scores` [n_layers, n_heads], best first.
 std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores);
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

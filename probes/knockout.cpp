@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace mechscope {
+namespace mechscope::probes {
 
 void add_attention_knockout(HookSet& hooks, const std::vector<int64_t>& layers,
                             PositionRange queries, PositionRange keys) {
@@ -30,4 +30,4 @@ void add_image_mean_ablation(HookSet& hooks) {
   });
 }
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

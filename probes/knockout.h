@@ -8,7 +8,7 @@
 
 #include "core/model/hooks.h"
 
-namespace mechscope {
+namespace mechscope::probes {
 
 struct PositionRange {
   int64_t begin = 0, end = 0;  // [begin, end)
@@ -24,4 +24,4 @@ void add_attention_knockout(HookSet& hooks, const std::vector<int64_t>& layers,
 /// language model sees an "average image" in place of each real one.
 void add_image_mean_ablation(HookSet& hooks);
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

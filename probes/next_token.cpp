@@ -5,7 +5,7 @@
 
 #include "core/model/model.h"
 
-namespace mechscope {
+namespace mechscope::probes {
 
 std::vector<Prediction> top_predictions(const Model& model, const std::vector<int64_t>& tokens,
                                         int64_t k) {
@@ -27,4 +27,4 @@ std::vector<Prediction> top_predictions(const Model& model, const std::vector<in
   return out;
 }
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

@@ -5,8 +5,10 @@
 #include <vector>
 
 namespace mechscope {
-
 class Model;
+}
+
+namespace mechscope::probes {
 
 struct Prediction {
   int64_t token = 0;
@@ -19,4 +21,4 @@ struct Prediction {
 std::vector<Prediction> top_predictions(const Model& model, const std::vector<int64_t>& tokens,
                                         int64_t k);
 
-}  // namespace mechscope
+}  // namespace mechscope::probes

@@ -12,6 +12,7 @@
 #include "probes/head_scores.h"
 
 namespace mechscope::cli {
+using namespace probes;  // head scores, ablation, knockout
 
 void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card) {
   const Model* model = &ctx.model;

@@ -10,6 +10,7 @@
 #include "probes/training/evaluate.h"
 
 namespace mechscope::cli {
+using namespace probes;  // head scores, ablation, knockout
 
 void write_vlm_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card) {
   const auto it = ctx.held_out.find("shapes_vqa");

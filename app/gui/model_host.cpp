@@ -14,6 +14,7 @@
 #include "probes/result_meta.h"
 
 namespace mechscope {
+using namespace probes;  // next-token predictions, head scores
 namespace {
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }

@@ -11,6 +11,7 @@
 #include "probes/result_meta.h"
 
 namespace mechscope {
+using namespace probes;  // next-token predictions, head scores
 
 namespace {
 

@@ -23,6 +23,7 @@
 #include "views/token_text.h"
 
 using namespace mechscope;
+using namespace mechscope::probes;
 
 namespace {
 

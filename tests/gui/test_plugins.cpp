@@ -21,6 +21,7 @@
 #include "tests/test_paths.h"
 
 using namespace mechscope;
+using namespace mechscope::probes;
 
 namespace {
 

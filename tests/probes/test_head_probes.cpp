@@ -10,6 +10,7 @@
 #include "tests/test_paths.h"
 
 using namespace mechscope;
+using namespace mechscope::probes;
 
 TEST_CASE("head scores are attention averages in [0, 1] of the right shape", "[probes]") {
   auto m = load_model(test::golden_dir() / "models" / "llama_gqa");
