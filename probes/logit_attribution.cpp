@@ -53,7 +53,7 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   };
 
   std::vector<at::Tensor> head_rows, mlp_rows, neuron_rows;
-  at::Tensor attn_bias = at::zeros({c.d_model}, at::kFloat);
+  at::Tensor attn_bias = at::zeros({c.d_model}, x.options());
   bool has_attn_bias = false;
   for (int l = 0; l < L; ++l) {
     const LayerWeights& lw = w.layers[l];

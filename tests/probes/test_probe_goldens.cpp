@@ -181,3 +181,36 @@ TEST_CASE("logit lens equals the final norm and unembedding of each layer's inpu
 }
 
 }  // namespace mechscope::test
+
+namespace mechscope::test {
+
+TEST_CASE("every probe gives the same numbers on CUDA", "[cuda]") {
+  if (!at::hasCUDA()) {
+    WARN("No CUDA GPU available to this LibTorch: skipping the [cuda] tests");
+    return;
+  }
+  const auto& registry = probes::ProbeRegistry::builtin();
+  for (const std::string& name : {std::string("gpt2"), std::string("llama_gqa")}) {
+    Golden g(name);
+    LoadOptions o;
+    o.device = parse_device("cuda");
+    auto gpu = load_model(golden_dir() / "models" / name, o);
+    for (const auto& [probe, options] : std::vector<std::pair<std::string, nlohmann::json>>{
+             {"activation_patching", {{"target", "z"}, {"per_position", true}}},
+             {"activation_patching", {{"target", "block"}}},
+             {"attribution_patching", {{"all_targets", true}}},
+             {"path_patching", {{"receivers", "L1H0,L1H1"}}},
+             {"logit_attribution", {{"neurons", true}}},
+             {"logit_lens", nlohmann::json::object()}}) {
+      INFO(name << " " << probe);
+      const Result cpu = probes::run_probe(registry.get(probe), *g.model, g.probe_inputs, options);
+      const Result cuda = probes::run_probe(registry.get(probe), *gpu, g.probe_inputs, options);
+      for (const auto& [array, values] : cpu.arrays) {
+        if (array.find("token") != std::string::npos) continue;  // ties may order differently
+        CHECK(diff(cuda.array(array), tensor_of(values), array) <= 1e-3);
+      }
+    }
+  }
+}
+
+}  // namespace mechscope::test
