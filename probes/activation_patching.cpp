@@ -49,10 +49,7 @@ std::shared_ptr<const Probe> activation_patching_probe() {
   info.description =
       "Runs the corrupted prompt with one clean activation patched in at a time and measures the "
       "metric: which activations carry the difference between the prompts (denoising).";
-  info.inputs = {{Input::Prompt, true, "the clean prompt"},
-                 {Input::Corrupt, true, "the corrupted prompt (same number of tokens)"},
-                 {Input::Answer, true, "the clean answer (one token)"},
-                 {Input::Wrong, false, "the wrong answer for a logit difference (one token)"}};
+  info.inputs = patching_inputs();
   OptionSpec target{"target", OptionSpec::Type::String, "resid_pre", target_choices(false), {}, {},
                     "which activation to patch: residual stream, attention/MLP output, a head's "
                     "z/q/k/v/pattern, or block (resid_pre, attn_out and mlp_out)"};

@@ -160,10 +160,7 @@ std::shared_ptr<const Probe> attribution_patching_probe() {
   info.description =
       "The gradient estimate of activation patching for every activation at once: (clean − "
       "corrupted) · ∂metric/∂activation on the corrupted run. Two forward passes, one backward.";
-  info.inputs = {{Input::Prompt, true, "the clean prompt"},
-                 {Input::Corrupt, true, "the corrupted prompt (same number of tokens)"},
-                 {Input::Answer, true, "the clean answer (one token)"},
-                 {Input::Wrong, false, "the wrong answer for a logit difference (one token)"}};
+  info.inputs = patching_inputs();
   info.options = {
       {"target", OptionSpec::Type::String, "resid_pre", target_choices(true), {}, {},
        "which activation: residual stream, attention/MLP output, a head's z/q/k/v/pattern, "

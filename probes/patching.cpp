@@ -99,6 +99,13 @@ at::Tensor cell_mask(const std::vector<const Cell*>& rows, HookKind kind, const 
 
 }  // namespace
 
+std::vector<InputSpec> patching_inputs() {
+  return {{Input::Prompt, true, "the clean prompt"},
+          {Input::Corrupt, true, "the corrupted prompt (same number of tokens)"},
+          {Input::Answer, true, "the clean answer (one token)"},
+          {Input::Wrong, false, "the wrong answer for a logit difference (one token)"}};
+}
+
 std::vector<std::string> target_choices(bool with_neuron) {
   std::vector<std::string> out;
   for (const auto& r : targets())

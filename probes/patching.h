@@ -19,6 +19,10 @@ namespace mechscope::probes {
 
 enum class Target { ResidPre, ResidMid, ResidPost, AttnOut, MlpOut, Z, Q, K, V, Pattern, Block, Neuron };
 
+/// What every patching probe takes: the clean prompt, the corrupted prompt, the answer and
+/// (optionally) the wrong answer.
+std::vector<InputSpec> patching_inputs();
+
 /// "resid_pre" … "block" (and "neuron" when `with_neuron`), in this order.
 std::vector<std::string> target_choices(bool with_neuron);
 Target parse_target(const std::string& name);

@@ -132,10 +132,7 @@ std::shared_ptr<const Probe> path_patching_probe() {
       "For every sender head: the clean run with that head's output from the corrupted run, "
       "every other head frozen at its clean value, and only the receivers recomputed; the "
       "metric of the final logits (Wang et al.).";
-  info.inputs = {{Input::Prompt, true, "the clean prompt"},
-                 {Input::Corrupt, true, "the corrupted prompt (same number of tokens)"},
-                 {Input::Answer, true, "the clean answer (one token)"},
-                 {Input::Wrong, false, "the wrong answer for a logit difference (one token)"}};
+  info.inputs = patching_inputs();
   info.options = {
       {"receivers", OptionSpec::Type::String, "logits", {}, {}, {},
        "receiver heads (L2H3,L2H5) or logits (the direct path to the output)"},
