@@ -22,7 +22,8 @@ nlohmann::json model_identity(const Model& model) {
   return {{"name", name},
           {"path", path.string()},
           {"family", model.config().family},
-          {"hash", exists ? file_fingerprint(path) : std::string()}};
+          {"hash", exists ? file_fingerprint(path) : std::string()},
+          {"processing", model.processing()}};
 }
 
 nlohmann::json result_meta(const Model& model, const std::string& probe,

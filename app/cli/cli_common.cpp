@@ -20,6 +20,8 @@ std::vector<OptionSpec> model_options() {
       {"tokenizer", "PATH", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model)"},
       {"device", "DEV", "cpu (default) or cuda"},
       {"dtype", "TYPE", "float32 (default), float16 or bfloat16 (CUDA)"},
+      {"process", "STEPS", "TransformerLens weight processing: fold_ln, center_writing_weights, "
+                           "center_unembed, fold_value_biases (comma-separated; all; none)"},
   };
 }
 
@@ -32,6 +34,7 @@ std::unique_ptr<Model> load_model_from_args(const Args& args) {
   else if (dtype == "float16" || dtype == "f16") opts.dtype = at::kHalf;
   else if (dtype == "bfloat16" || dtype == "bf16") opts.dtype = at::kBFloat16;
   else throw Error("Unknown --dtype '" + dtype + "' (use float32, float16 or bfloat16).");
+  opts.process = WeightProcessing::parse(args.get("process", "none"));
   if (args.has("model")) return load_model(args.get("model"), opts);
   const auto fallback = default_model_path();
   if (!std::filesystem::exists(fallback / "config.json"))

@@ -23,6 +23,8 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadO
   }
   if (options.dtype == at::kHalf && options.device.is_cpu())
     throw Error("float16 computation needs --device cuda; use float32 or bfloat16 on the CPU.");
+  if (options.process.any() && !model->config().is_encoder())
+    process_weights(*model, options.process);  // in the checkpoint's precision, before moving
   if (options.device != at::Device(at::kCPU) || options.dtype != at::kFloat)
     model->to(options.device, options.dtype);
   return model;

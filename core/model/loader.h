@@ -8,6 +8,7 @@
 #include <ATen/core/TensorBody.h>
 
 #include "core/model/model.h"
+#include "core/model/weight_processing.h"
 
 namespace mechscope {
 
@@ -16,6 +17,8 @@ struct LoadOptions {
   std::optional<std::filesystem::path> tokenizer;
   at::Device device = at::kCPU;
   at::ScalarType dtype = at::kFloat;  // f16/bf16 are meant for CUDA
+  /// TransformerLens weight processing applied after loading (core/model/weight_processing.h).
+  WeightProcessing process;
 };
 
 /// Loads a model; throws mechscope::Error naming the file and the problem.

@@ -54,6 +54,11 @@ class Model {
   const HookPoints& hook_points() const { return points_; }
   /// Every hook point, in forward order (the vision tower's first for vision-language models).
   std::vector<std::string> hook_names() const;
+  /// The weight-processing steps applied so far (core/model/weight_processing.h), in order.
+  const std::vector<std::string>& processing() const { return processing_; }
+  void add_processing(const std::vector<std::string>& steps) {
+    processing_.insert(processing_.end(), steps.begin(), steps.end());
+  }
   /// Parameters of every part (a tied unembedding counted once; the vision side included).
   int64_t parameter_count() const;
 
@@ -131,6 +136,7 @@ class Model {
   HookPoints points_;
   std::shared_ptr<VisionEncoder> vision_;
   std::optional<int64_t> image_token_id_;
+  std::vector<std::string> processing_;
 };
 
 }  // namespace mechscope
