@@ -12,5 +12,11 @@ std::shared_ptr<const Probe> logit_attribution_probe();
 std::shared_ptr<const Probe> activation_patching_probe();
 std::shared_ptr<const Probe> attribution_patching_probe();
 std::shared_ptr<const Probe> path_patching_probe();
+std::shared_ptr<const Probe> neuron_decoding_probe();
+std::shared_ptr<const Probe> neuron_clamp_probe();
+std::shared_ptr<const Probe> neuron_agreement_probe();
+std::shared_ptr<const Probe> head_svd_probe();
+std::shared_ptr<const Probe> composition_probe();
+std::shared_ptr<const Probe> channels_probe();
 
 }  // namespace mechscope::probes

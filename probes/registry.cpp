@@ -16,6 +16,12 @@ const ProbeRegistry& ProbeRegistry::builtin() {
            activation_patching_probe(),
            attribution_patching_probe(),
            path_patching_probe(),
+           neuron_decoding_probe(),
+           neuron_clamp_probe(),
+           neuron_agreement_probe(),
+           head_svd_probe(),
+           composition_probe(),
+           channels_probe(),
          })
       r.add(std::move(probe));
     return r;

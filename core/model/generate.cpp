@@ -22,7 +22,11 @@ std::vector<int64_t> generate(const Model& model, std::vector<int64_t> tokens,
     at::Tensor input =
         at::tensor(std::vector<int64_t>(tokens.begin() + start, tokens.end()), at::kLong)
             .unsqueeze(0);  // [1, pos]
-    at::Tensor logits = model.forward(input).select(1, -1).squeeze(0).to(at::kCPU).to(at::kFloat);
+    at::Tensor logits = model.run(input, {}, options.hooks)
+                            .logits.select(1, -1)
+                            .squeeze(0)
+                            .to(at::kCPU)
+                            .to(at::kFloat);
     int64_t next = 0;
     if (options.temperature <= 0) {
       next = logits.argmax().item<int64_t>();

@@ -7,6 +7,7 @@
 namespace mechscope {
 
 class Model;
+class HookSet;
 
 struct GenerateOptions {
   int64_t max_new_tokens = 32;
@@ -16,6 +17,8 @@ struct GenerateOptions {
   bool stop_at_eos = true;
   /// Called with each new token; return false to stop (also how callers cancel).
   std::function<bool(int64_t token)> on_token;
+  /// Hooks carried by every forward pass (clamping, steering, ablation while generating).
+  const HookSet* hooks = nullptr;
 };
 
 /// Returns the prompt followed by the generated tokens.
