@@ -111,7 +111,7 @@ QString LogitLensView::cellDescription(int layer, int position) const {
 QString LogitLensView::detailText() const { return cellDescription(cellLayer_, cellPosition_); }
 
 void LogitLensView::showDetail() {
-  const QString text = detailText();
+  const QString text = compactDetail(detailText());
   detail_->setText(text.isEmpty() ? tr("Click a cell for its top tokens and probabilities.")
                                   : text);
 }

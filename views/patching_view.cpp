@@ -270,7 +270,7 @@ QString PatchingView::cellDescription(int64_t flat) const {
 QString PatchingView::detailText() const { return cellDescription(cell_); }
 
 void PatchingView::showDetail() {
-  const QString text = detailText();
+  const QString text = compactDetail(detailText());
   detail_->setText(text.isEmpty() ? tr("Click a cell for its exact value and the patched run's "
                                        "top tokens.")
                                   : text);

@@ -1,5 +1,6 @@
 #include "views/probe_data.h"
 
+#include <QRegularExpression>
 #include <algorithm>
 #include <cmath>
 
@@ -60,6 +61,23 @@ QStringList topTokenLines(const std::vector<TopToken>& top) {
   for (size_t i = 0; i < top.size(); ++i)
     lines << QStringLiteral("%1. “%2” %3").arg(i + 1).arg(top[i].text, formatValue(top[i].prob, 4));
   return lines;
+}
+
+QString compactDetail(const QString& detail) {
+  QStringList out;
+  QStringList ranks;
+  const QRegularExpression rank(QStringLiteral("^\\d+\\. "));
+  for (const QString& line : detail.split(QLatin1Char('\n'))) {
+    if (rank.match(line).hasMatch()) {
+      ranks << line;
+      continue;
+    }
+    if (!ranks.isEmpty()) out << ranks.join(QStringLiteral("    "));
+    ranks.clear();
+    out << line;
+  }
+  if (!ranks.isEmpty()) out << ranks.join(QStringLiteral("    "));
+  return out.join(QLatin1Char('\n'));
 }
 
 QString exactValue(double value) { return QString::number(value, 'g', 7); }

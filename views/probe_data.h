@@ -37,6 +37,10 @@ std::vector<TopToken> topTokens(const Result& result, int64_t flatIndex,
 /// "1. “·Mary” 0.4123" lines, one per rank.
 QStringList topTokenLines(const std::vector<TopToken>& top);
 
+/// `detail` with its rank lines ("1. …", "2. …") joined into one paragraph, so a detail panel
+/// stays a few lines high for any k.
+QString compactDetail(const QString& detail);
+
 /// The value as exact text (7 significant digits: what a float holds).
 QString exactValue(double value);
 

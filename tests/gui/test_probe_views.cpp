@@ -198,6 +198,8 @@ TEST_CASE("PatchingView: clicking a cell shows its exact value and the top token
   CHECK(detail.contains(QStringLiteral("2. “·John” 0.125")));
   CHECK(view->state()["cell"] == nlohmann::json({1, 2}));
   CHECK(view->toolTipAt(cell.center()) == detail);
+  // The panel shows the ranks as one paragraph, so it stays short for any k.
+  CHECK(compactDetail(QStringLiteral("a\n1. x\n2. y\nb")) == QStringLiteral("a\n1. x    2. y\nb"));
 
   // State round trip, and the clicked cell comes back with it.
   PatchingView other(shared(patchingResult()));
