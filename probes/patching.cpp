@@ -4,9 +4,11 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "core/model/model.h"
+#include "core/model/rotary.h"
 #include "core/util/error.h"
 #include "probes/result_meta.h"
 #include "probes/tensors.h"
@@ -188,9 +190,38 @@ void measure_baselines(const Model& model, const std::vector<int64_t>& clean,
                        const std::vector<int64_t>& corrupt, Metric& metric) {
   c10::InferenceMode guard;
   const at::Tensor both = at::cat({prompt_tensor(model, clean), prompt_tensor(model, corrupt)});
-  const at::Tensor v = metric.raw(last_position(model.forward(both))).to(at::kCPU);
+  // Only the last position is unembedded (the metric reads nothing else).
+  HookSet stop;
+  stop.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
+  const ForwardOutput out = model.run(both, {}, &stop);
+  const at::Tensor v = metric.raw(model.unembed(out.resid.select(1, -1))).to(at::kCPU);
   metric.set_baselines(v[0].item<double>(), v[1].item<double>());
 }
+
+namespace {
+
+/// Splits one layer's cells, sorted by the first position they can change (`first`), into
+/// contiguous groups of at most `batch` that each recompute positions first[group start]…: the
+/// split with the fewest recomputed positions, counting `overhead` positions per forward pass
+/// (each pass reads every weight of its layers once).
+std::vector<std::pair<int64_t, int64_t>> suffix_groups(const std::vector<int64_t>& first,
+                                                       int64_t T, int64_t batch,
+                                                       int64_t overhead) {
+  const int64_t n = static_cast<int64_t>(first.size());
+  std::vector<int64_t> best(n + 1, std::numeric_limits<int64_t>::max()), from(n + 1, 0);
+  best[0] = 0;
+  for (int64_t j = 1; j <= n; ++j)
+    for (int64_t i = std::max<int64_t>(0, j - batch); i < j; ++i) {
+      const int64_t cost = best[i] + (j - i) * (T - first[i]) + overhead;
+      if (cost < best[j]) best[j] = cost, from[j] = i;
+    }
+  std::vector<std::pair<int64_t, int64_t>> groups;
+  for (int64_t j = n; j > 0; j = from[j]) groups.emplace_back(from[j], j);
+  std::reverse(groups.begin(), groups.end());
+  return groups;
+}
+
+}  // namespace
 
 SweepResult activation_patching_sweep(const Model& model, const std::vector<int64_t>& clean,
                                       const std::vector<int64_t>& corrupt, Target target,
@@ -206,9 +237,15 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
   std::vector<HookKind> kinds = target == Target::Block
                                     ? block_components()
                                     : std::vector<HookKind>{target_hook(target)};
+  // The corrupted run keeps the patched kinds (to find cells whose patch changes nothing), the
+  // residual stream (where patched runs start) and keys and values (the unchanged prefix).
+  std::vector<HookKind> corrupt_kinds = kinds;
+  for (HookKind k : {HookKind::ResidPre, HookKind::K, HookKind::V})
+    if (std::find(corrupt_kinds.begin(), corrupt_kinds.end(), k) == corrupt_kinds.end())
+      corrupt_kinds.push_back(k);
   const KindCache clean_cache = run_with_kinds(model, prompt_tensor(model, clean), kinds);
   const KindCache corrupt_cache =
-      run_with_kinds(model, prompt_tensor(model, corrupt), {HookKind::ResidPre});
+      run_with_kinds(model, prompt_tensor(model, corrupt), corrupt_kinds);
 
   const std::vector<Cell> cells = cells_of(c, target, per_position, T);
   const int64_t n = static_cast<int64_t>(cells.size());
@@ -217,42 +254,104 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
   at::Tensor top_prob = at::empty({n, k}, at::kFloat), top_token = at::empty({n, k}, at::kFloat);
   const int64_t batch = sweep_batch_size(model, T);
 
-  // Cells are grouped by layer (they are generated layer-major within each component).
-  std::vector<int64_t> order(n);
-  for (int64_t i = 0; i < n; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return cells[a].layer < cells[b].layer; });
-  int64_t done = 0;
-  for (int64_t start = 0; start < n;) {
-    const int layer = cells[order[start]].layer;
-    int64_t end = start;
-    while (end < n && end - start < batch && cells[order[end]].layer == layer) ++end;
-    std::vector<const Cell*> rows;
-    for (int64_t i = start; i < end; ++i) rows.push_back(&cells[order[i]]);
-    const int64_t rn = end - start;
-
-    HookSet hooks;
-    for (HookKind kind : kinds) {
-      const at::Tensor& patch = clean_cache.at(kind, layer);  // [1, ...]
-      hooks.add(kind, layer, [&rows, kind, patch](HookCall& h) {
-        h.value = at::where(cell_mask(rows, kind, h.value), patch, h.value);
-      });
-    }
-    hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
-    const at::Tensor start_resid =
-        corrupt_cache.at(HookKind::ResidPre, layer).expand({rn, T, c.d_model});
-    const ForwardOutput out = model.run_from(layer, start_resid, {}, &hooks);
-    const at::Tensor last = model.unembed(out.resid.select(1, -1));  // [rows, d_vocab]
-    const at::Tensor m = metric(last).to(at::kCPU).to(at::kFloat);
-    auto [prob, ids] = top_tokens(last, k);
-    const at::Tensor idx = at::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end));
-    effect.index_copy_(0, idx, m);
-    top_prob.index_copy_(0, idx, prob.to(at::kCPU));
-    top_token.index_copy_(0, idx, ids.to(at::kCPU));
-    done += rn;
-    report(progress, lo + (hi - lo) * double(done) / double(n));
-    start = end;
+  // A cell whose clean slice equals the corrupted one (positions before the first differing
+  // token, in every layer) patches nothing: its run is the corrupted run.
+  const at::Tensor corrupt_last = corrupt_cache.logits.select(1, -1);  // [1, d_vocab]
+  const at::Tensor corrupt_metric = metric(corrupt_last).to(at::kCPU).to(at::kFloat);
+  const auto [corrupt_prob, corrupt_ids] = top_tokens(corrupt_last, k);
+  std::vector<char> no_op(n, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const Cell& cell = cells[i];
+    const at::Tensor& a = clean_cache.at(cell.kind, cell.layer);
+    const at::Tensor& b = corrupt_cache.at(cell.kind, cell.layer);
+    no_op[i] = at::equal(at::where(cell_mask({&cell}, cell.kind, a), a, b), b);
+    if (!no_op[i]) continue;
+    effect[i].copy_(corrupt_metric[0]);
+    top_prob[i].copy_(corrupt_prob[0]);
+    top_token[i].copy_(corrupt_ids[0]);
   }
+
+  // A patch at position p changes positions p… only (causal attention), so a patched run starts
+  // from the corrupted residual stream at position s ≤ p of every cell in its group, with the
+  // corrupted keys and values of positions < s as a prefix. A sliding window could hide prefix
+  // keys from later queries: such models recompute every position.
+  const bool suffixes = !c.sliding_window && c.causal;
+  const bool rotary = c.positional == Positional::Rotary;
+  auto first_changed = [&](const Cell& cell) -> int64_t {
+    return suffixes && cell.pos >= 0 ? cell.pos : 0;
+  };
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < n; ++i)
+    if (!no_op[i]) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    if (cells[a].layer != cells[b].layer) return cells[a].layer < cells[b].layer;
+    return first_changed(cells[a]) < first_changed(cells[b]);
+  });
+  const int64_t todo = static_cast<int64_t>(order.size());
+  int64_t done = 0;
+  for (int64_t layer_start = 0; layer_start < todo;) {
+    const int layer = cells[order[layer_start]].layer;
+    int64_t layer_end = layer_start;
+    std::vector<int64_t> first;
+    while (layer_end < todo && cells[order[layer_end]].layer == layer)
+      first.push_back(first_changed(cells[order[layer_end++]]));
+    for (const auto& [g0, g1] : suffix_groups(first, T, batch, /*overhead=*/24)) {
+      const int64_t start = layer_start + g0, end = layer_start + g1, rn = end - start;
+      const int64_t s = first[g0];  // the first recomputed position
+      std::vector<Cell> shifted;
+      for (int64_t i = start; i < end; ++i) {
+        Cell cell = cells[order[i]];
+        if (cell.pos >= 0) cell.pos -= s;
+        shifted.push_back(cell);
+      }
+      std::vector<const Cell*> rows;
+      for (const Cell& cell : shifted) rows.push_back(&cell);
+
+      HookSet hooks;
+      for (HookKind kind : kinds) {
+        const at::Tensor& full = clean_cache.at(kind, layer);  // [1, ...]
+        const at::Tensor patch = full.slice(kind == HookKind::Pattern ? 2 : 1, s);
+        hooks.add(kind, layer, [&rows, kind, patch](HookCall& h) {
+          h.value = at::where(cell_mask(rows, kind, h.value), patch, h.value);
+        });
+      }
+      if (s > 0) {  // after the patches: the corrupted keys and values of positions < s
+        std::vector<at::Tensor> prefix_k(c.n_layers), prefix_v(c.n_layers);
+        const at::Tensor rel = at::arange(-s, 0, at::TensorOptions().dtype(at::kLong))
+                                   .to(model.device())
+                                   .view({1, s});  // [1, s] positions relative to s
+        at::Tensor cos, sin;
+        if (rotary) std::tie(cos, sin) = rotary_tables(c, rel);
+        for (int l = layer; l < c.n_layers; ++l) {
+          at::Tensor kp = corrupt_cache.at(HookKind::K, l).slice(1, 0, s);  // [1, s, KV, d_head]
+          if (rotary) kp = apply_rotary(kp, cos, sin, c.rotary_dim);
+          prefix_k[l] = kp.expand({rn, s, kp.size(2), kp.size(3)});
+          const at::Tensor vp = corrupt_cache.at(HookKind::V, l).slice(1, 0, s);
+          prefix_v[l] = vp.expand({rn, s, vp.size(2), vp.size(3)});
+        }
+        hooks.add(rotary ? HookKind::RotK : HookKind::K, HookSet::kEveryLayer,
+                  [prefix_k](HookCall& h) { h.value = at::cat({prefix_k[h.layer], h.value}, 1); });
+        hooks.add(HookKind::V, HookSet::kEveryLayer,
+                  [prefix_v](HookCall& h) { h.value = at::cat({prefix_v[h.layer], h.value}, 1); });
+      }
+      hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
+      const at::Tensor start_resid =
+          corrupt_cache.at(HookKind::ResidPre, layer).slice(1, s).expand({rn, T - s, c.d_model});
+      const ForwardOutput out = model.run_from(layer, start_resid, {}, &hooks);
+      const at::Tensor last = model.unembed(out.resid.select(1, -1));  // [rows, d_vocab]
+      const at::Tensor m = metric(last).to(at::kCPU).to(at::kFloat);
+      auto [prob, ids] = top_tokens(last, k);
+      const at::Tensor idx =
+          at::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + end));
+      effect.index_copy_(0, idx, m);
+      top_prob.index_copy_(0, idx, prob.to(at::kCPU));
+      top_token.index_copy_(0, idx, ids.to(at::kCPU));
+      done += rn;
+      report(progress, lo + (hi - lo) * double(done) / double(std::max<int64_t>(todo, 1)));
+    }
+    layer_start = layer_end;
+  }
+  report(progress, hi);
 
   std::vector<int64_t> shape;
   for (const Axis& a : effect_axes(model, target, per_position, std::vector<std::string>(T)))

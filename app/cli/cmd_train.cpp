@@ -41,11 +41,10 @@ int cmd_train(const std::vector<std::string>& argv) {
   }
   training::Recipe recipe = training::load_recipe(args.get("recipe"));
   recipe.steps = args.integer("steps", recipe.steps);
-  // The project's models are small: their operations are too short to share between threads,
-  // and LibTorch's threads on top of OpenBLAS's oversubscribe the cores. One thread trained the
-  // default text model 3-8× faster per step than two on this 2-core machine. OMP_NUM_THREADS,
-  // when set, still decides.
-  if (std::getenv("OMP_NUM_THREADS") == nullptr) at::set_num_threads(1);
+  // The thread policy is main's configure_threads() (core/util/threads.h): one intra-op thread
+  // unless MECHSCOPE_THREADS / OMP_NUM_THREADS say otherwise. One thread trained the default text
+  // model 3-8× faster per step than two on this 2-core machine (LibTorch's threads on top of
+  // OpenBLAS's oversubscribe the cores).
   install_interrupt_handler();
   auto result = training::train(recipe, args.get("out"), args.has("resume"),
                                 [](const training::TrainProgress& p) {

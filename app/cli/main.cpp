@@ -9,6 +9,7 @@
 
 #include "app/cli/commands.h"
 #include "core/util/error.h"
+#include "core/util/threads.h"
 
 namespace {
 
@@ -53,11 +54,9 @@ int main(int argc, char** argv) {
     std::cerr << "mechscope-cli: unknown command '" << argv[1] << "' (try --help).\n";
     return 2;
   }
-  // Every core by default; OMP_NUM_THREADS, when set, decides (e.g. two runs side by side).
-  const char* omp = std::getenv("OMP_NUM_THREADS");
-  at::set_num_threads(omp != nullptr && std::atoi(omp) > 0
-                          ? std::atoi(omp)
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  // One intra-op thread unless MECHSCOPE_THREADS / OMP_NUM_THREADS say otherwise (OpenBLAS
+  // already uses every core): the one policy, core/util/threads.h.
+  mechscope::configure_threads();
   try {
     return it->second(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const std::exception& e) {

@@ -15,6 +15,7 @@
 #include "app/gui/probe_actions.h"
 #include "app/gui/prompt_panel.h"
 #include "core/model/default_model.h"
+#include "core/util/threads.h"
 #include "views/result_view.h"
 
 namespace {
@@ -71,8 +72,9 @@ void scheduleScreenshot(mechscope::MainWindow& window, const ScreenshotPlan& pla
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Model jobs run on pool threads; give LibTorch's intra-op pool every core.
-  at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  // Model jobs run on pool threads; LibTorch's intra-op threads follow the one policy
+  // (core/util/threads.h: 1 unless MECHSCOPE_THREADS / OMP_NUM_THREADS say otherwise).
+  mechscope::configure_threads();
 
   QApplication app(argc, argv);
   QApplication::setOrganizationName("mechscope");

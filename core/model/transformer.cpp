@@ -243,12 +243,27 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
     kh = kh.repeat_interleave(cfg_.n_groups(), 1);  // [batch, H, pos, d_head]
     vh = vh.repeat_interleave(cfg_.n_groups(), 1);
   }
+  // A hook on k (rot_k for rotary models) and v may prepend keys and values of earlier positions
+  // that every query follows (a cached prefix: patching sweeps recompute only the positions a
+  // patch can change); those keys are allowed to every query.
+  at::Tensor allowed = run.allowed;  // [batch or 1, 1, q, k]
+  const int64_t prefix = kh.size(2) - T;
+  if (prefix != 0 || vh.size(2) != kh.size(2)) {
+    if (prefix < 0 || vh.size(2) != kh.size(2))
+      throw Error("A hook gave layer " + std::to_string(l) + " keys and values of " +
+                  std::to_string(kh.size(2)) + " and " + std::to_string(vh.size(2)) +
+                  " positions for " + std::to_string(T) + " queries; they must be equal, and " +
+                  "at least as many as the queries.");
+    allowed = at::cat({at::ones({allowed.size(0), 1, T, prefix}, allowed.options()),
+                       allowed.expand({allowed.size(0), 1, T, T})},
+                      -1);
+  }
   // Scores and softmax in f32 even for f16/bf16 weights (as HF does).
   at::Tensor scores =
       at::matmul(qh, kh.transpose(-1, -2)).to(at::kFloat).mul_(1.0 / std::sqrt(double(dh)));
   // [batch, H, q, k]; masked entries get the lowest float, so a row with no allowed key (a
   // padding query) becomes uniform instead of NaN.
-  scores.masked_fill_(run.allowed.logical_not(), std::numeric_limits<float>::lowest());
+  scores.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());
   run.hook(HookKind::AttnScores, l, scores);
   at::Tensor pattern = at::softmax(scores, -1);  // [batch, H, q, k]
   run.hook(HookKind::Pattern, l, pattern);

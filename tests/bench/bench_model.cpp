@@ -1,6 +1,7 @@
 // Model-host benchmark on a GPT-2-small-shaped model (124M parameters, random weights):
 //  1. tokens/s of a 128-token forward pass (batch 1 and batch 8),
 //  2. the cost of a full cache of every hook point relative to no hooks (target ≤ 1.15),
+//  2b. the hooked forward relative to a hand-written plain LibTorch GPT-2 forward (≤ 1.15),
 //  3. loading the checkpoint from safetensors relative to reading its bytes (target ≤ ~1.2).
 // Usage: bench_model [--device cuda] [--dir /tmp/mechscope_bench]
 #include <ATen/ATen.h>
@@ -16,75 +17,21 @@
 #include <thread>
 #include <vector>
 
-#include "core/io/safetensors.h"
 #include "core/model/loader.h"
+#include "core/util/threads.h"
+#include "tests/bench/bench_common.h"
 
 using namespace mechscope;
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-template <typename F>
-double median_seconds(int reps, F&& fn) {
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto t0 = Clock::now();
-    fn();
-    t.push_back(seconds_since(t0));
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-/// Writes a GPT-2-small-shaped HF checkpoint with random weights (once).
-void write_gpt2_small(const fs::path& dir) {
-  if (fs::exists(dir / "model.safetensors")) return;
-  fs::create_directories(dir);
-  const int64_t D = 768, L = 12, V = 50257, N = 1024, M = 3072;
-  nlohmann::json cfg = {{"architectures", {"GPT2LMHeadModel"}}, {"n_embd", D}, {"n_layer", L},
-                        {"n_head", 12}, {"vocab_size", V}, {"n_positions", N},
-                        {"layer_norm_epsilon", 1e-5}, {"activation_function", "gelu_new"}};
-  std::ofstream(dir / "config.json") << cfg.dump(2);
-  at::manual_seed(0);
-  std::map<std::string, at::Tensor> t;
-  auto rnd = [](std::vector<int64_t> s) { return at::randn(s) * 0.02; };
-  t["transformer.wte.weight"] = rnd({V, D});
-  t["transformer.wpe.weight"] = rnd({N, D});
-  for (int64_t l = 0; l < L; ++l) {
-    const std::string h = "transformer.h." + std::to_string(l) + ".";
-    t[h + "ln_1.weight"] = at::ones({D});
-    t[h + "ln_1.bias"] = at::zeros({D});
-    t[h + "attn.c_attn.weight"] = rnd({D, 3 * D});
-    t[h + "attn.c_attn.bias"] = at::zeros({3 * D});
-    t[h + "attn.c_proj.weight"] = rnd({D, D});
-    t[h + "attn.c_proj.bias"] = at::zeros({D});
-    t[h + "ln_2.weight"] = at::ones({D});
-    t[h + "ln_2.bias"] = at::zeros({D});
-    t[h + "mlp.c_fc.weight"] = rnd({D, M});
-    t[h + "mlp.c_fc.bias"] = at::zeros({M});
-    t[h + "mlp.c_proj.weight"] = rnd({M, D});
-    t[h + "mlp.c_proj.bias"] = at::zeros({D});
-  }
-  t["transformer.ln_f.weight"] = at::ones({D});
-  t["transformer.ln_f.bias"] = at::zeros({D});
-  write_safetensors(dir / "model.safetensors", t);
-}
-
-}  // namespace
+using namespace mechscope::bench;
 
 int main(int argc, char** argv) {
   std::string device = "cpu";
-  fs::path dir = fs::temp_directory_path() / "mechscope_bench_gpt2_small";
+  fs::path dir = default_bench_dir();
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--device") device = argv[i + 1];
     if (std::string(argv[i]) == "--dir") dir = argv[i + 1];
   }
-  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  configure_threads();
   std::printf("threads: %d, device: %s\n", at::get_num_threads(), device.c_str());
   write_gpt2_small(dir);
   const fs::path file = dir / "model.safetensors";
@@ -130,7 +77,7 @@ int main(int argc, char** argv) {
     model->forward(tokens);  // warm-up
     // Interleaved so that drifts in machine speed hit all three alike; medians.
     const int reps = batch == 1 ? 15 : 5;
-    std::vector<double> plain, full, no_result;
+    std::vector<double> plain, full, no_result, handwritten;
     size_t kept = 0;
     auto timed = [&](auto&& fn) {
       auto t0 = Clock::now();
@@ -140,19 +87,21 @@ int main(int argc, char** argv) {
     };
     for (int i = 0; i < reps; ++i) {
       plain.push_back(timed([&] { model->forward(tokens); }));
+      if (opts.device.is_cpu())
+        handwritten.push_back(timed([&] { plain_gpt2_forward(*model, tokens); }));
       full.push_back(timed([&] { kept = model->run_with_cache(tokens, {}, nullptr).size(); }));
       no_result.push_back(
           timed([&] { model->run_with_cache(tokens, {}, names_matching("^(?!.*hook_result)")); }));
     }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
     const double t_plain = median(plain), t_cache = median(full), t_no_result = median(no_result);
     std::printf("batch %lld × 128 tokens: forward %.1f ms (%.0f tokens/s); full cache of %zu "
                 "hook points %.1f ms; ratio %.3f (%.3f without the opt-in hook_result)\n",
                 static_cast<long long>(batch), t_plain * 1e3, batch * 128 / t_plain, kept,
                 t_cache * 1e3, t_cache / t_plain, t_no_result / t_plain);
+    if (!handwritten.empty())
+      std::printf("  hand-written plain LibTorch forward %.1f ms; hooked / plain = %.3f (target "
+                  "≤ 1.15)\n",
+                  median(handwritten) * 1e3, t_plain / median(handwritten));
   }
   return 0;
 }
