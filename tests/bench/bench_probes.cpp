@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   const at::Tensor rnd = at::randint(0, c.d_vocab, {T}, at::kLong);
   std::vector<int64_t> clean(rnd.data_ptr<int64_t>(), rnd.data_ptr<int64_t>() + T);
   std::vector<int64_t> corrupt = clean;
-  corrupt[5] = (corrupt[5] + 7) % c.d_vocab;
+  corrupt[2] = (corrupt[2] + 7) % c.d_vocab;
   corrupt[12] = (corrupt[12] + 11) % c.d_vocab;
   probes::ProbeInputs inputs;
   inputs.tokens = clean;
