@@ -53,7 +53,6 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   const bool all_targets = options.boolean("all_targets");
   check_target(model, target, per_position);
   Metric metric(options.string("metric"), in);
-  measure_baselines(model, in.tokens, *in.corrupt_tokens, metric);
 
   // Which targets to report, and the hook kinds they read.
   std::vector<Target> wanted = {target};
@@ -83,13 +82,20 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   std::map<HookKind, std::vector<at::Tensor>> acts;
   HookSet hooks;
   hooks.add(HookKind::Embed, -1, [](HookCall& h) { h.value = h.value.detach().requires_grad_(true); });
+  hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });  // last position only
   for (HookKind k : kinds) {
     auto& slot = acts[k];
     slot.assign(c.n_layers, at::Tensor());
     hooks.add(k, HookSet::kEveryLayer, [&slot](HookCall& h) { slot[h.layer] = h.value; });
   }
   const ForwardOutput out = model.run(prompt_tensor(model, *in.corrupt_tokens), {}, &hooks);
-  const at::Tensor m = metric(last_position(out.logits)).sum();
+  // The baselines come from these two runs: the clean metric from the clean run's logits, the
+  // corrupted one from this run's (a constant of the gradient: normalising only rescales it).
+  const at::Tensor raw = metric.raw(model.unembed(out.resid.select(1, -1))).sum();
+  metric.set_baselines(metric.raw(clean.logits.select(1, -1)).item<double>(), raw.item<double>());
+  const at::Tensor m = metric.kind() == "normalized"
+                           ? (raw - metric.corrupted_raw()) / (metric.clean_raw() - metric.corrupted_raw())
+                           : raw;
   report(progress, 0.6);
   std::vector<at::Tensor> inputs;
   for (HookKind k : kinds)

@@ -32,7 +32,7 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   std::vector<HookKind> kinds = {HookKind::Embed, HookKind::Z, HookKind::MlpOut};
   if (c.positional == Positional::Learned) kinds.push_back(HookKind::PosEmbed);
   if (neurons) kinds.push_back(HookKind::MlpPost);
-  const KindCache cache = run_with_kinds(model, prompt_tensor(model, in.tokens), kinds);
+  const KindCache cache = run_with_kinds(model, prompt_tensor(model, in.tokens), kinds, true);
   report(progress, 0.5);
 
   // The direction in the normalised residual stream, and the frozen scale of this run.

@@ -35,6 +35,8 @@ class Metric {
   /// The metric of the clean / corrupted run in this metric's units (1 / 0 when normalised).
   double clean() const;
   double corrupted() const;
+  double clean_raw() const { return clean_raw_; }
+  double corrupted_raw() const { return corrupted_raw_; }
   const std::string& kind() const { return kind_; }
   /// {"metric", "clean_metric", "corrupted_metric", "answer_id", "wrong_id"?, and for
   /// `normalized` the raw "clean_logit_diff" and "corrupted_logit_diff"}.

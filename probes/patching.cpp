@@ -171,9 +171,10 @@ std::vector<Axis> effect_axes(const Model& model, Target target, bool per_positi
 }
 
 KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
-                         const std::vector<HookKind>& kinds) {
+                         const std::vector<HookKind>& kinds, bool all_logits) {
   KindCache cache;
   HookSet hooks;
+  if (!all_logits) hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
   for (HookKind k : kinds) {
     auto& slot = cache.acts[k];
     slot.assign(static_cast<size_t>(std::max<int64_t>(1, model.config().n_layers)), at::Tensor());
@@ -181,7 +182,7 @@ KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
               [&slot](HookCall& h) { slot[std::max(h.layer, 0)] = h.value; });
   }
   ForwardOutput out = model.run(tokens, {}, &hooks);
-  cache.logits = out.logits;
+  cache.logits = all_logits ? out.logits : model.unembed(out.resid.slice(1, -1));
   cache.resid_final = out.resid;
   return cache;
 }

@@ -47,13 +47,14 @@ std::vector<Axis> effect_axes(const Model& model, Target target, bool per_positi
 /// Activations of `kinds` in every layer of one forward pass, by kind then layer.
 struct KindCache {
   std::map<HookKind, std::vector<at::Tensor>> acts;  // kind → [layer] → activation (batch kept)
-  at::Tensor logits;                                 // [batch, pos, d_vocab]
+  at::Tensor logits;  // [batch, pos, d_vocab]; [batch, 1, d_vocab] (last position) by default
   at::Tensor resid_final;                            // [batch, pos, d_model]
   const at::Tensor& at(HookKind kind, int layer) const { return acts.at(kind).at(layer); }
 };
-/// Runs `tokens` [batch, pos] keeping `kinds` in every layer (global kinds: layer 0 only).
+/// Runs `tokens` [batch, pos] keeping `kinds` in every layer (global kinds: layer 0 only). Only
+/// the last position is unembedded unless `all_logits`.
 KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
-                         const std::vector<HookKind>& kinds);
+                         const std::vector<HookKind>& kinds, bool all_logits = false);
 
 /// Output of an activation-patching sweep, shaped like the `effect` array.
 struct SweepResult {

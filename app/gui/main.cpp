@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
       {"probe-options", "With --probe: the probe's options as JSON, e.g. {\"target\":\"z\"}.",
        "JSON"},
       {"corrupt", "Corrupted prompt to start with (patching probes).", "TEXT"},
+      {"process", "Weight processing: fold_ln,center_writing_weights,center_unembed,"
+                  "fold_value_biases (or all).", "STEPS"},
       {"answer", "Answer to start with.", "TEXT"},
       {"wrong", "Wrong answer to start with.", "TEXT"},
       {"view-state", "With --probe: the Result view's state as JSON, e.g. {\"mode\":\"all\"}.",
@@ -117,6 +119,15 @@ int main(int argc, char** argv) {
   if (parser.isSet("corrupt")) window.promptPanel()->setCorruptPrompt(parser.value("corrupt"));
   if (parser.isSet("answer")) window.promptPanel()->setAnswer(parser.value("answer"));
   if (parser.isSet("wrong")) window.promptPanel()->setWrongAnswer(parser.value("wrong"));
+  if (parser.isSet("process")) {
+    try {
+      window.setWeightProcessing(
+          mechscope::WeightProcessing::parse(parser.value("process").toStdString()));
+    } catch (const std::exception& e) {
+      qCritical("%s", e.what());
+      return 2;
+    }
+  }
   QString model = parser.value("model"), tokenizer = parser.value("tokenizer");
   if (model.isEmpty() && std::filesystem::exists(mechscope::default_model_path() / "config.json"))
     model = QString::fromStdString(mechscope::default_model_path().string());

@@ -101,6 +101,12 @@ MainWindow::MainWindow(QWidget* parent)
   toolbar->addAction(cancel_);
 
   connect(modelPanel_, &ModelPanel::recentActivated, this, &MainWindow::openModel);
+  connect(modelPanel_, &ModelPanel::processingChanged, this, [this] {
+    host_->setProcessing(modelPanel_->processing());
+    if (host_->hasModel() && !host_->busy())  // reopen the open model with the new weights
+      openModel(QString::fromStdString(host_->identity().value("path", std::string())),
+                QString::fromStdString(host_->identity().value("tokenizer", std::string())));
+  });
   connect(promptPanel_, &PromptPanel::promptChanged, this, &MainWindow::onPromptChanged);
   connect(promptPanel_, &PromptPanel::inputsEdited, this, [this] {
     if (!restoring_) session_->markDirty();
@@ -305,6 +311,11 @@ QWidget* MainWindow::createEmptyPage() {
   layout->addWidget(session, 0, Qt::AlignHCenter);
   layout->addStretch(2);
   return page;
+}
+
+void MainWindow::setWeightProcessing(const WeightProcessing& processing) {
+  modelPanel_->setProcessing(processing);
+  host_->setProcessing(processing);
 }
 
 void MainWindow::openModel(const QString& path, const QString& tokenizer) {

@@ -6,6 +6,7 @@
 #include <QMainWindow>
 #include <QMessageBox>
 #include <nlohmann/json.hpp>
+#include "core/model/weight_processing.h"
 
 class QDockWidget;
 class QLabel;
@@ -59,6 +60,8 @@ class MainWindow : public QMainWindow {
  public slots:
   /// Opens a model in the background; `tokenizer` may be empty.
   void openModel(const QString& path, const QString& tokenizer = {});
+  /// The weight processing models are opened with (the model panel's choice).
+  void setWeightProcessing(const WeightProcessing& processing);
   void onOpenModelFolder();
   void onOpenLlama2cFile();
   void onRun();

@@ -106,6 +106,7 @@ ModelSummary ModelHost::summary() const {
   s.vocab = c.d_vocab;
   s.context = c.n_ctx;
   s.hasTokenizer = model_->tokenizer() != nullptr;
+  for (const std::string& step : model_->processing()) s.processing << qs(step);
   return s;
 }
 
@@ -186,6 +187,7 @@ void ModelHost::openModel(const QString& path, const QString& tokenizerPath) {
   emit loadStarted(path);
   LoadOptions options;
   if (!tokenizerPath.isEmpty()) options.tokenizer = tokenizerPath.toStdString();
+  options.process = processing_;
   const std::string file = path.toStdString();
   const std::string tokenizer = tokenizerPath.toStdString();
   runJob<LoadedModel>(

@@ -11,6 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+
+#include "core/model/weight_processing.h"
 #include <vector>
 
 #include "core/session/result.h"
@@ -29,6 +31,7 @@ struct ModelSummary {
   qint64 layers = 0, heads = 0, kvHeads = 0, dModel = 0, dHead = 0, dMlp = 0, vocab = 0,
          context = 0;
   bool hasTokenizer = false;
+  QStringList processing;  ///< Weight-processing steps applied (fold_ln, …).
 };
 
 /// A probe job's work: runs on a pool thread with the open model. `progress(fraction)` (fraction in
@@ -65,6 +68,9 @@ class ModelHost : public QObject {
 
   /// Loads a model (HF folder or llama2.c .bin) in the background; `tokenizerPath` may be empty.
   void openModel(const QString& path, const QString& tokenizerPath = {});
+  /// The weight processing the next openModel applies (TransformerLens semantics).
+  void setProcessing(const WeightProcessing& processing) { processing_ = processing; }
+  const WeightProcessing& processing() const { return processing_; }
   /// Top-k next-token predictions after `prompt`.
   void predict(const QString& prompt, int k = 10);
   /// Greedy continuation of `maxNewTokens` tokens, streamed through generationProgress().
@@ -107,6 +113,7 @@ class ModelHost : public QObject {
   void setBusy(bool busy);
 
   std::shared_ptr<Model> model_;
+  WeightProcessing processing_;
   nlohmann::json identity_ = nlohmann::json::object();
   bool busy_ = false;
   bool generating_ = false;

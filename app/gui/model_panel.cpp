@@ -1,6 +1,8 @@
 #include "app/gui/model_panel.h"
 
 #include <QAction>
+#include <QCheckBox>
+#include <QSignalBlocker>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -23,6 +25,7 @@ const std::pair<const char*, const char*> kFields[] = {
     {"d_head", "d_head"},         {"d_mlp", "d_mlp"},
     {"vocab", "Vocabulary"},      {"context", "Context"},
     {"device", "Device"},         {"tokenizer", "Tokenizer"},
+    {"processing", "Processing"},
 };
 
 QToolButton* actionButton(QAction* action, QWidget* parent) {
@@ -56,6 +59,31 @@ ModelPanel::ModelPanel(QAction* openFolder, QAction* openFile, QWidget* parent) 
   }
   summaryLayout->addLayout(form_);
   layout->addWidget(summaryBox);
+
+  auto* processBox = new QGroupBox(tr("Weight processing (TransformerLens)"), this);
+  processBox->setObjectName("processingBox");
+  processBox->setToolTip(tr("Rewrites the weights so log-probabilities stay the same while "
+                            "weights and attributions read more cleanly; the model is reopened "
+                            "with the choice and every Result records it."));
+  auto* processLayout = new QVBoxLayout(processBox);
+  auto check = [&](const char* name, const QString& text, const QString& tip) {
+    auto* c = new QCheckBox(text, processBox);
+    c->setObjectName(QString::fromLatin1(name));
+    c->setToolTip(tip);
+    processLayout->addWidget(c);
+    connect(c, &QCheckBox::toggled, this, [this] { emit processingChanged(); });
+    return c;
+  };
+  foldLn_ = check("fold_ln", tr("Fold norms into weights"),
+                  tr("fold_ln: each norm's gain (and bias) folded into the weights reading it"));
+  centerWriting_ = check("center_writing_weights", tr("Centre writing weights"),
+                         tr("center_writing_weights: W_E, W_pos, W_O, W_out centred over d_model "
+                            "(LayerNorm models)"));
+  centerUnembed_ = check("center_unembed", tr("Centre the unembedding"),
+                         tr("center_unembed: W_U centred over the vocabulary"));
+  foldValueBiases_ = check("fold_value_biases", tr("Fold value biases"),
+                           tr("fold_value_biases: b_V folded into b_O"));
+  layout->addWidget(processBox);
 
   auto* recentBox = new QGroupBox(tr("Recent models"), this);
   auto* recentLayout = new QVBoxLayout(recentBox);
@@ -92,6 +120,23 @@ QString ModelPanel::formatParameters(qint64 n) {
   return exact;
 }
 
+WeightProcessing ModelPanel::processing() const {
+  WeightProcessing p;
+  p.fold_ln = foldLn_->isChecked();
+  p.center_writing_weights = centerWriting_->isChecked();
+  p.center_unembed = centerUnembed_->isChecked();
+  p.fold_value_biases = foldValueBiases_->isChecked();
+  return p;
+}
+
+void ModelPanel::setProcessing(const WeightProcessing& p) {
+  const QSignalBlocker a(foldLn_), b(centerWriting_), c(centerUnembed_), d(foldValueBiases_);
+  foldLn_->setChecked(p.fold_ln);
+  centerWriting_->setChecked(p.center_writing_weights);
+  centerUnembed_->setChecked(p.center_unembed);
+  foldValueBiases_->setChecked(p.fold_value_biases);
+}
+
 void ModelPanel::setField(const QString& field, const QString& text) {
   if (auto* label = findChild<QLabel*>(QStringLiteral("field_") + field)) label->setText(text);
 }
@@ -121,6 +166,7 @@ void ModelPanel::onModelLoaded(const ModelSummary& s) {
   setField("context", QString::number(s.context));
   setField("device", s.device + QStringLiteral(", ") + s.dtype);
   setField("tokenizer", s.hasTokenizer ? tr("yes") : tr("none"));
+  setField("processing", s.processing.isEmpty() ? tr("none") : s.processing.join(QStringLiteral(", ")));
 }
 
 }  // namespace mechscope

@@ -3,8 +3,10 @@
 #include <QWidget>
 
 #include "app/gui/recent_models.h"
+#include "core/model/weight_processing.h"
 
 class QAction;
+class QCheckBox;
 class QFormLayout;
 class QLabel;
 class QListWidget;
@@ -24,6 +26,9 @@ class ModelPanel : public QWidget {
   /// The text shown for a summary field ("family", "parameters", …), for tests.
   QString fieldText(const QString& field) const;
   static QString formatParameters(qint64 n);
+  /// The weight processing chosen in the panel (applied when a model is opened).
+  WeightProcessing processing() const;
+  void setProcessing(const WeightProcessing& processing);
 
  public slots:
   void onLoadStarted(const QString& path);
@@ -32,6 +37,8 @@ class ModelPanel : public QWidget {
 
  signals:
   void recentActivated(const QString& path, const QString& tokenizer);
+  /// The user changed the weight processing (the window reopens the model with it).
+  void processingChanged();
 
  private:
   void setField(const QString& field, const QString& text);
@@ -40,6 +47,10 @@ class ModelPanel : public QWidget {
   QFormLayout* form_;
   QListWidget* recent_;
   QVector<RecentModel> recentModels_;
+  QCheckBox* foldLn_;
+  QCheckBox* centerWriting_;
+  QCheckBox* centerUnembed_;
+  QCheckBox* foldValueBiases_;
 };
 
 }  // namespace mechscope

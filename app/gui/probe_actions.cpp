@@ -178,12 +178,16 @@ bool ProbeActions::readInputs(const probes::ProbeInfo& info, probes::ProbeInputs
 
 bool ProbeActions::chooseAndRunProbe(const QString& name) {
   const probes::Probe* probe = registry_.find(name.toStdString());
-  if (probe && askForOptions_ && !probe->info().options.empty()) {
-    ProbeOptionsDialog dialog(probe->info(), lastOptions(name), window_);
-    if (dialog.exec() != QDialog::Accepted) return false;
-    lastOptions_[name.toStdString()] = dialog.values();
-  }
-  return runProbe(name);
+  if (!probe || !askForOptions_ || probe->info().options.empty()) return runProbe(name);
+  // Window-modal, not blocking: the probe starts when the dialog is accepted.
+  auto* dialog = new ProbeOptionsDialog(probe->info(), lastOptions(name), window_);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QDialog::accepted, this, [this, dialog, name] {
+    lastOptions_[name.toStdString()] = dialog->values();
+    runProbe(name);
+  });
+  dialog->open();
+  return true;
 }
 
 bool ProbeActions::runProbe(const QString& name, const nlohmann::json& options) {

@@ -60,7 +60,8 @@ class ProbeActions : public QObject {
   /// Runs probe `name` on the prompt panel's inputs with `options` (null: the last options).
   /// False when it could not start (unknown probe, missing inputs, busy, no model).
   bool runProbe(const QString& name, const nlohmann::json& options = nullptr);
-  /// The menu's way: asks for options first when the probe has any (and asking is on).
+  /// The menu's way: opens the options dialog first when the probe has options (and asking is
+  /// on; the probe starts when the dialog is accepted), else runs at once.
   bool chooseAndRunProbe(const QString& name);
   bool runAttention() { return runProbe(QStringLiteral("attention")); }
   bool runPlugin(const QString& name) { return runProbe(name); }

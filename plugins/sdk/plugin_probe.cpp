@@ -12,7 +12,8 @@ PluginProbe::PluginProbe(const LoadedPlugin& plugin) : plugin_(plugin) {
   info_.name = plugin.info.name.toStdString();
   info_.title = info_.name;
   info_.description = plugin.info.description.toStdString();
-  info_.inputs = {{probes::Input::Prompt, true, "the prompt"},
+  // A plugin checks its own inputs (some, like token_heads on random sequences, need none).
+  info_.inputs = {{probes::Input::Prompt, false, "the prompt"},
                   {probes::Input::Corrupt, false, "a corrupted prompt of the same length"},
                   {probes::Input::Answer, false, "the expected answer"}};
   try {

@@ -1,0 +1,130 @@
+// The Probes menu, toolbar and options dialog come from the probe registry; a patching probe runs
+// on the prompt panel's clean/corrupted prompts and answers and lands in the session.
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QMenu>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTest>
+#include <catch2/catch.hpp>
+
+#include "app/gui/analysis_area.h"
+#include "app/gui/main_window.h"
+#include "app/gui/model_panel.h"
+#include "core/model/model.h"
+#include "app/gui/probe_actions.h"
+#include "app/gui/probe_options_dialog.h"
+#include "app/gui/prompt_panel.h"
+#include "app/gui/session_controller.h"
+#include "core/model/default_model.h"
+#include "probes/registry.h"
+#include "tests/gui/test_workbench_support.h"
+
+using namespace mechscope;
+
+namespace {
+bool menuContains(QMenu* menu, QAction* action) {
+  for (QAction* a : menu->actions()) {
+    if (a == action) return true;
+    if (a->menu() && menuContains(a->menu(), action)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("Every registered probe is in the Probes menu and the toolbar chooser",
+          "[gui][workbench][probes]") {
+  test::Workbench wb;
+  ProbeActions* probes = wb.w.probeActions();
+  for (const auto& p : probes::ProbeRegistry::builtin().all()) {
+    QAction* a = probes->probeAction(QString::fromStdString(p->name()));
+    REQUIRE(a != nullptr);
+    CHECK(a->text().startsWith(QString::fromStdString(p->info().title)));
+    CHECK(a->text().endsWith(QStringLiteral("…")) == !p->info().options.empty());
+    CHECK(menuContains(probes->menu(), a));
+  }
+  CHECK(probes->pluginAction(QStringLiteral("token_heads")) != nullptr);  // in the Plugins menu
+  auto* box = wb.w.findChild<QComboBox*>(QStringLiteral("probeBox"));
+  REQUIRE(box != nullptr);
+  CHECK(box->findData(QStringLiteral("path_patching")) >= 0);
+  CHECK(box->findData(QStringLiteral("token_heads")) >= 0);
+}
+
+TEST_CASE("The options dialog is built from a probe's schema", "[gui][probes]") {
+  const auto& info = probes::ProbeRegistry::builtin().get("activation_patching").info();
+  ProbeOptionsDialog dialog(info, {{"target", "z"}, {"top_k", 3}});
+  auto* target = qobject_cast<QComboBox*>(dialog.editor("target"));
+  auto* perPosition = qobject_cast<QCheckBox*>(dialog.editor("per_position"));
+  auto* topK = qobject_cast<QSpinBox*>(dialog.editor("top_k"));
+  REQUIRE(target != nullptr);
+  REQUIRE(perPosition != nullptr);
+  REQUIRE(topK != nullptr);
+  CHECK(target->count() == 11);
+  CHECK(target->currentText() == QStringLiteral("z"));
+  CHECK(topK->value() == 3);
+  CHECK(topK->maximum() == 100);
+  CHECK(topK->minimum() == 1);
+  CHECK_FALSE(topK->toolTip().isEmpty());
+  perPosition->setChecked(true);
+  CHECK(dialog.values() == nlohmann::json({{"target", "z"}, {"per_position", true},
+                                           {"metric", "logit_diff"}, {"top_k", 3}}));
+  dialog.setValues(nlohmann::json::object());  // Restore defaults
+  CHECK(dialog.values()["target"] == "resid_pre");
+}
+
+TEST_CASE("Activation patching runs from the workbench on the default model",
+          "[gui][workbench][probes]") {
+  test::Workbench wb;
+  MainWindow& w = wb.w;
+  QSignalSpy loaded(w.host(), &ModelHost::modelLoaded);
+  w.openModel(QString::fromStdString(default_model_path().string()));
+  REQUIRE(loaded.wait(test::kWorkbenchTimeoutMs));
+  PromptPanel* panel = w.promptPanel();
+  panel->setPrompt(QStringLiteral("When Mary and John went to the store , John gave a drink to"));
+
+  // Missing inputs are named, nothing runs.
+  QSignalSpy errors(&w, &MainWindow::errorShown);
+  CHECK_FALSE(w.probeActions()->runProbe(QStringLiteral("activation_patching")));
+  REQUIRE(errors.count() == 1);
+  CHECK(errors.front().at(0).toString().contains(QStringLiteral("a corrupted prompt and an answer")));
+  CHECK(panel->patchingInputsVisible());
+
+  panel->setCorruptPrompt(QStringLiteral("When Mary and John went to the store , Lisa gave a drink to"));
+  panel->setAnswer(QStringLiteral("Mary"));
+  panel->setWrongAnswer(QStringLiteral("John"));
+  QSignalSpy added(&w, &MainWindow::resultAdded);
+  REQUIRE(w.probeActions()->runProbe(QStringLiteral("activation_patching"),
+                                     {{"target", "z"}, {"metric", "normalized"}}));
+  REQUIRE(added.wait(test::kWorkbenchTimeoutMs));
+  const QString id = added.front().at(0).toString();
+  CHECK(id == QStringLiteral("activation_patching-1"));
+  const auto result = w.session()->find(id);
+  REQUIRE(result != nullptr);
+  CHECK(result->meta["options"]["target"] == "z");
+  CHECK(result->meta["inputs"]["wrong"] == "John");
+  CHECK(result->array("effect").shape == std::vector<int64_t>{5, 4});
+  CHECK(w.analysisArea()->existingView(id) != nullptr);
+  // The menu's way, without the dialog, reuses the options of the last run.
+  w.probeActions()->setAskForOptions(false);
+  QSignalSpy again(&w, &MainWindow::resultAdded);
+  w.probeActions()->probeAction(QStringLiteral("activation_patching"))->trigger();
+  REQUIRE(again.wait(test::kWorkbenchTimeoutMs));
+  CHECK(w.session()->find(again.front().at(0).toString())->meta["options"]["target"] == "z");
+}
+
+TEST_CASE("The model panel's weight processing reopens the model with processed weights",
+          "[gui][workbench][probes]") {
+  test::Workbench wb;
+  MainWindow& w = wb.w;
+  REQUIRE(test::openWordModel(w));
+  CHECK(w.modelPanel()->fieldText(QStringLiteral("processing")) == QStringLiteral("none"));
+  QSignalSpy loaded(w.host(), &ModelHost::modelLoaded);
+  auto* fold = w.modelPanel()->findChild<QCheckBox*>(QStringLiteral("fold_ln"));
+  REQUIRE(fold != nullptr);
+  fold->setChecked(true);
+  REQUIRE(loaded.wait(test::kWorkbenchTimeoutMs));
+  CHECK(w.modelPanel()->fieldText(QStringLiteral("processing")) == QStringLiteral("fold_ln"));
+  CHECK(w.host()->model()->processing() == std::vector<std::string>{"fold_ln"});
+  CHECK(w.host()->identity()["processing"] == nlohmann::json::array({"fold_ln"}));
+}
