@@ -18,12 +18,15 @@ constexpr double kBarShare = 0.56;  // of the width, when there is a heatmap bes
 }  // namespace
 
 QString DlaView::figureTitle() const {
-  QString title = resultTitle(*result_);
+  return resultTitle(*result_) + QStringLiteral(" — ") + caption();
+}
+
+QString DlaView::caption() const {
   QStringList facts;
   if (auto d = metaNumber(*result_, "logit_diff"))
     facts << tr("logit diff %1").arg(formatValue(*d, 4));
   facts << tr("sum of components %1").arg(formatValue(sum_, 4));
-  return title + QStringLiteral(" — ") + facts.join(QStringLiteral(", "));
+  return facts.join(QStringLiteral(", "));
 }
 
 ColorScale DlaView::resolvedScale() const {
@@ -49,8 +52,10 @@ DlaView::Layout DlaView::layout(const QRectF& rect, const FigureStyle& style) co
   Layout L;
   const double pad = style.pad();
   const QRectF R = rect.adjusted(pad, pad * 0.8, -pad, -pad * 0.8);
-  L.title = QRectF(R.left(), R.top(), R.width(), titleHeight(figureTitle(), style));
-  const double top = L.title.bottom();
+  L.title = QRectF(R.left(), R.top(), R.width(), titleHeight(resultTitle(*result_), style));
+  L.caption = QRectF(R.left(), L.title.bottom() - style.fontPx * 0.3, R.width(),
+                     QFontMetricsF(style.font(1.0)).height() + style.fontPx * 0.5);
+  const double top = L.caption.bottom();
   const bool heatmap = !headCells_.empty();
   const double barsW = heatmap ? R.width() * kBarShare : R.width();
   if (heatmap) L.heatmap = QRectF(R.left() + barsW, top, R.width() - barsW, R.bottom() - top);
@@ -128,7 +133,10 @@ void DlaView::paintFigure(QPainter& p, const QRect& rect) const {
   p.save();
   p.setRenderHint(QPainter::Antialiasing, true);
   p.setRenderHint(QPainter::TextAntialiasing, true);
-  paintTitle(p, L.title, figureTitle(), style);
+  paintTitle(p, L.title, resultTitle(*result_), style);
+  p.setFont(style.font(1.0));
+  p.setPen(style.muted);
+  drawElidedText(p, L.caption, caption(), Qt::AlignHCenter | Qt::AlignTop);
   paintBars(p, L, style);
   if (!L.heatmap.isEmpty()) paintHeatmap(p, L.heatmap, headsFigure(resolvedScale()), style);
   p.restore();
@@ -136,13 +144,12 @@ void DlaView::paintFigure(QPainter& p, const QRect& rect) const {
 
 int DlaView::figureHeightForWidth(int width) const {
   const FigureStyle style = FigureStyle::forSize(width, width * 0.6);
-  const double barsH = titleHeight(figureTitle(), style) + 2.6 * style.pad() +
-                       shownComponents().size() * style.fontPx * 1.45;
+  const double head = titleHeight(resultTitle(*result_), style) + style.fontPx * 1.6;
+  const double barsH = head + 2.6 * style.pad() + shownComponents().size() * style.fontPx * 1.45;
   double height = barsH;
   if (!headCells_.empty())
-    height = std::max<double>(height, titleHeight(figureTitle(), style) +
-                                          heatmapHeightForWidth(headsFigure(resolvedScale()),
-                                                                int(width * (1 - kBarShare))));
+    height = std::max<double>(height, head + heatmapHeightForWidth(headsFigure(resolvedScale()),
+                                                                   int(width * (1 - kBarShare))));
   return static_cast<int>(std::ceil(std::clamp(height, width * 0.4, width * 2.0)));
 }
 

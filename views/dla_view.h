@@ -58,11 +58,12 @@ class DlaView : public ResultView {
 
  private:
   struct Layout {
-    QRectF title, bars, heatmap;
+    QRectF title, caption, bars, heatmap;
     double labelWidth = 0, slot = 0, lo = 0, hi = 1;
     double valueToX(double v) const { return bars.left() + (v - lo) / (hi - lo) * bars.width(); }
   };
   Layout layout(const QRectF& rect, const FigureStyle& style) const;
+  QString caption() const;  // "logit diff 3.2, sum of components 3.19", under the title
   HeatmapFigure headsFigure(const ColorScale& scale) const;
   ColorScale resolvedScale() const;
   void paintBars(QPainter& p, const Layout& L, const FigureStyle& style) const;
