@@ -18,6 +18,7 @@
 
 #include "app/gui/analysis_area.h"
 #include "app/gui/probe_actions.h"
+#include "app/gui/probe_options_dialog.h"
 #include "app/gui/prompt_panel.h"
 #include "app/gui/results_browser.h"
 #include "app/gui/session_controller.h"
