@@ -16,7 +16,10 @@ namespace mechscope::probes {
 
 namespace {
 
-at::Tensor r_of(const at::Tensor& m) { return std::get<1>(at::linalg_qr(m)); }  // [.., r, r]
+/// The triangular factor of a QR (in f64), as f32 for the batched products.
+at::Tensor r_of(const at::Tensor& m) {
+  return std::get<1>(at::linalg_qr(m.to(at::kDouble))).to(at::kFloat);  // [.., r, r]
+}
 
 /// Scores [senders, receivers] for factor stacks (double): sender OV = V_s O_s, receiver
 /// B = X_r Y_rᵀ with X [N, D, r], Y [N, D, r].
@@ -26,8 +29,13 @@ at::Tensor scores(const at::Tensor& V, const at::Tensor& O, const at::Tensor& X,
   const at::Tensor Rx = r_of(X), Ry = r_of(Y);                       // [N, r, r]
   const at::Tensor ov_norm = at::matmul(Rv, Ro.transpose(-1, -2)).flatten(1).norm(2, 1);  // [N]
   const at::Tensor b_norm = at::matmul(Rx, Ry.transpose(-1, -2)).flatten(1).norm(2, 1);
-  // ‖V_s O_s X_r Y_rᵀ‖ = ‖Rv_s (O_s X_r) Ry_rᵀ‖.
-  const at::Tensor mid = at::einsum("sid,rdj->srij", {O, X});  // [S, R, r, r]
+  // ‖V_s O_s X_r Y_rᵀ‖ = ‖Rv_s (O_s X_r) Ry_rᵀ‖; every O_s X_r from one f32 GEMM.
+  const int64_t S = O.size(0), R = X.size(0), r = O.size(1), D = O.size(2);
+  const at::Tensor mid =
+      at::matmul(O.to(at::kFloat).reshape({S * r, D}),
+                 X.to(at::kFloat).permute({1, 0, 2}).reshape({D, R * r}))  // [S r, R r]
+          .view({S, r, R, r})
+          .permute({0, 2, 1, 3});  // [S, R, r, r]
   const at::Tensor full = at::matmul(at::matmul(Rv.unsqueeze(1), mid), Ry.transpose(-1, -2).unsqueeze(0));
   return full.flatten(2).norm(2, 2) / (ov_norm.unsqueeze(1) * b_norm.unsqueeze(0));
 }
@@ -54,7 +62,7 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
   for (const auto& [name, xy] : modes) {
     // Chunk senders so the [senders, N, r, r] middle stays small.
     std::vector<at::Tensor> parts;
-    const int64_t chunk = std::max<int64_t>(1, (int64_t(8) << 20) / (N * c.d_head * c.d_head));
+    const int64_t chunk = std::max<int64_t>(1, (int64_t(32) << 20) / (N * c.d_head * c.d_head));
     for (int64_t s0 = 0; s0 < N; s0 += chunk) {
       const int64_t s1 = std::min(N, s0 + chunk);
       parts.push_back(scores(V.slice(0, s0, s1), O.slice(0, s0, s1), xy.first, xy.second));

@@ -8,6 +8,7 @@
 
 #include "core/model/model.h"
 #include "core/util/error.h"
+#include "probes/row_top_k.h"
 
 namespace mechscope::probes {
 
@@ -66,13 +67,12 @@ VocabTopK vocab_top_k(const Model& model, const at::Tensor& vectors, int64_t k, 
     const int64_t r1 = std::min(n, r0 + rows);
     const at::Tensor logits =
         at::matmul(vectors.slice(0, r0, r1).to(unembed.device()).to(unembed.scalar_type()), wt);
-    auto [tv, ti] = logits.topk(k, 1, true, true);
-    out.top_logit.slice(0, r0, r1).copy_(tv.to(at::kCPU).to(at::kFloat));
-    out.top_token.slice(0, r0, r1).copy_(ti.to(at::kCPU).to(at::kFloat));
+    const RowTopK t = row_top_k(logits, k, bottom);
+    out.top_logit.slice(0, r0, r1).copy_(t.top_value);
+    out.top_token.slice(0, r0, r1).copy_(t.top_index);
     if (bottom) {
-      auto [bv, bi] = logits.topk(k, 1, false, true);
-      out.bottom_logit.slice(0, r0, r1).copy_(bv.to(at::kCPU).to(at::kFloat));
-      out.bottom_token.slice(0, r0, r1).copy_(bi.to(at::kCPU).to(at::kFloat));
+      out.bottom_logit.slice(0, r0, r1).copy_(t.bottom_value);
+      out.bottom_token.slice(0, r0, r1).copy_(t.bottom_index);
     }
     if (on_chunk) on_chunk(r1);
   }
