@@ -11,15 +11,14 @@
 #include "core/model/model.h"
 #include "core/util/error.h"
 #include "probes/builtin.h"
+#include "probes/neuron_clamp.h"
 #include "probes/result_meta.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
 
-namespace {
-
-/// The clamp as a hook: "all", "last" or a list of positions like 0,3.
-void add_clamp(HookSet& hooks, int layer, int64_t neuron, double value, const std::string& positions) {
+void add_neuron_clamp(HookSet& hooks, int layer, int64_t neuron, double value,
+                      const std::string& positions) {
   std::vector<int64_t> list;
   if (positions != "all" && positions != "last") {
     size_t begin = 0;
@@ -47,6 +46,8 @@ void add_clamp(HookSet& hooks, int layer, int64_t neuron, double value, const st
   });
 }
 
+namespace {
+
 Result run(const Model& model, const ProbeInputs& in, const Options& options,
            const Progress& progress) {
   c10::InferenceMode guard;
@@ -59,7 +60,8 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
     throw Error("Neuron " + std::to_string(neuron) + " is outside the layer's " +
                 std::to_string(c.d_mlp) + " neurons (d_mlp).");
   HookSet clamp;
-  add_clamp(clamp, static_cast<int>(layer), neuron, options.number("value"), options.string("positions"));
+  add_neuron_clamp(clamp, static_cast<int>(layer), neuron, options.number("value"),
+                   options.string("positions"));
   const at::Tensor tokens = prompt_tensor(model, in.tokens);
   const int64_t k = std::min<int64_t>(options.integer("top_k"), c.d_vocab);
   const at::Tensor clean = model.forward(tokens).select(1, -1);                // [1, d_vocab]

@@ -1,5 +1,7 @@
 #include "app/gui/generate_panel.h"
 
+#include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -31,6 +33,32 @@ GeneratePanel::GeneratePanel(QWidget* parent) : QWidget(parent) {
   row->addStretch(1);
   layout->addLayout(row);
 
+  // Steering by one neuron: neuron_decoding says what it promotes; hold it and watch the text.
+  auto* clampRow = new QHBoxLayout();
+  clampBox_ = new QCheckBox(tr("Clamp neuron"), this);
+  clampBox_->setObjectName("clampBox");
+  clampBox_->setToolTip(tr("Hold one MLP neuron (mlp.hook_post) at a value at every position "
+                           "while generating"));
+  clampRow->addWidget(clampBox_);
+  clampRow->addWidget(new QLabel(tr("layer"), this));
+  clampLayer_ = new QSpinBox(this);
+  clampLayer_->setObjectName("clampLayer");
+  clampRow->addWidget(clampLayer_);
+  clampRow->addWidget(new QLabel(tr("neuron"), this));
+  clampNeuron_ = new QSpinBox(this);
+  clampNeuron_->setObjectName("clampNeuron");
+  clampRow->addWidget(clampNeuron_);
+  clampRow->addWidget(new QLabel(tr("value"), this));
+  clampValue_ = new QDoubleSpinBox(this);
+  clampValue_->setObjectName("clampValue");
+  clampValue_->setRange(-1e6, 1e6);
+  clampValue_->setDecimals(3);
+  clampValue_->setValue(10.0);
+  clampRow->addWidget(clampValue_);
+  clampRow->addStretch(1);
+  layout->addLayout(clampRow);
+  setModelShape(1, 1);
+
   output_ = new QTextEdit(this);
   output_->setObjectName("generationOutput");
   output_->setReadOnly(true);
@@ -44,6 +72,24 @@ GeneratePanel::GeneratePanel(QWidget* parent) : QWidget(parent) {
 }
 
 int GeneratePanel::tokenCount() const { return tokens_->value(); }
+
+std::optional<GeneratePanel::Clamp> GeneratePanel::clamp() const {
+  if (!clampBox_->isChecked()) return std::nullopt;
+  return Clamp{clampLayer_->value(), clampNeuron_->value(), clampValue_->value()};
+}
+
+void GeneratePanel::setClamp(const std::optional<Clamp>& clamp) {
+  clampBox_->setChecked(clamp.has_value());
+  if (!clamp) return;
+  clampLayer_->setValue(clamp->layer);
+  clampNeuron_->setValue(clamp->neuron);
+  clampValue_->setValue(clamp->value);
+}
+
+void GeneratePanel::setModelShape(int layers, int neurons) {
+  clampLayer_->setRange(0, std::max(0, layers - 1));
+  clampNeuron_->setRange(0, std::max(0, neurons - 1));
+}
 
 void GeneratePanel::setTokenCount(int n) { tokens_->setValue(n); }
 

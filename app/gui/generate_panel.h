@@ -1,7 +1,10 @@
 #pragma once
 // Greedy generation: how many tokens, Generate / Cancel, and the streamed output.
 #include <QWidget>
+#include <optional>
 
+class QCheckBox;
+class QDoubleSpinBox;
 class QPushButton;
 class QSpinBox;
 class QTextEdit;
@@ -22,6 +25,17 @@ class GeneratePanel : public QWidget {
   QPushButton* generateButton() const { return generate_; }
   QPushButton* cancelButton() const { return cancel_; }
 
+  /// A neuron held at a value while generating (blocks.L.mlp.hook_post at every position).
+  struct Clamp {
+    int layer = 0, neuron = 0;
+    double value = 0;
+  };
+  /// The clamp when its box is checked.
+  std::optional<Clamp> clamp() const;
+  void setClamp(const std::optional<Clamp>& clamp);
+  /// Limits the layer and neuron fields to the open model (n_layers, d_mlp).
+  void setModelShape(int layers, int neurons);
+
  public slots:
   /// Generate is enabled when a model is open and idle; Cancel while generating.
   void setState(bool canGenerate, bool generating);
@@ -37,6 +51,10 @@ class GeneratePanel : public QWidget {
   void showText(const QString& suffix = {});
 
   QSpinBox* tokens_;
+  QCheckBox* clampBox_;
+  QSpinBox* clampLayer_;
+  QSpinBox* clampNeuron_;
+  QDoubleSpinBox* clampValue_;
   QPushButton* generate_;
   QPushButton* cancel_;
   QTextEdit* output_;

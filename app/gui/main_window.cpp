@@ -25,6 +25,7 @@
 #include "app/gui/model_host.h"
 #include "app/gui/model_panel.h"
 #include "app/gui/probe_actions.h"
+#include "probes/neuron_clamp.h"
 #include "app/gui/prompt_panel.h"
 #include "app/gui/recent_models.h"
 #include "app/gui/results_browser.h"
@@ -347,6 +348,7 @@ void MainWindow::onModelLoaded() {
   loadingPath_.clear();
   if (session_->results().empty()) session_->setModel(host_->identity());
   promptPanel_->taskPicker()->setMaxWords(std::max<qint64>(1, s.context - 1));  // BOS
+  generatePanel_->setModelShape(int(s.layers), int(s.dMlp));
   statusLabel_->setText(s.hasTokenizer ? tr("Loaded %1 (%2).").arg(s.path, s.family)
                                        : tr("Loaded %1, but it has no tokenizer: reopen it with "
                                             "--tokenizer PATH.")
@@ -370,8 +372,13 @@ void MainWindow::onRun() {
 }
 
 void MainWindow::onGenerate() {
-  if (host_->hasModel() && !host_->busy())
-    host_->generate(promptPanel_->prompt(), generatePanel_->tokenCount());
+  if (!host_->hasModel() || host_->busy()) return;
+  std::shared_ptr<HookSet> hooks;
+  if (const auto clamp = generatePanel_->clamp()) {
+    hooks = std::make_shared<HookSet>();
+    probes::add_neuron_clamp(*hooks, clamp->layer, clamp->neuron, clamp->value, "all");
+  }
+  host_->generate(promptPanel_->prompt(), generatePanel_->tokenCount(), hooks);
 }
 
 void MainWindow::onCancel() {

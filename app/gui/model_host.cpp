@@ -230,7 +230,8 @@ void ModelHost::predict(const QString& prompt, int k) {
       [this](QVector<PredictionRow> rows) { emit predictionsReady(rows); });
 }
 
-void ModelHost::generate(const QString& prompt, int maxNewTokens) {
+void ModelHost::generate(const QString& prompt, int maxNewTokens,
+                         std::shared_ptr<const HookSet> hooks) {
   if (busy_) return;
   std::vector<int64_t> ids;
   try {
@@ -247,12 +248,13 @@ void ModelHost::generate(const QString& prompt, int maxNewTokens) {
   auto cancelFlag = cancel_;
   runJob<GenerationResult>(
       tr("Generation failed"),
-      [this, model, ids, maxNewTokens, cancelFlag] {
+      [this, model, ids, maxNewTokens, cancelFlag, hooks] {
         const Tokenizer* tok = model->tokenizer();
         const std::string decodedPrompt = tok->decode(ids, true);
         std::vector<int64_t> generated;
         GenerateOptions options;
         options.max_new_tokens = maxNewTokens;  // greedy: temperature 0
+        options.hooks = hooks.get();
         options.on_token = [&](int64_t token) {
           generated.push_back(token);
           const QString text =

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/model/hooks.h"
 #include "core/model/weight_processing.h"
 #include <vector>
 
@@ -74,7 +75,9 @@ class ModelHost : public QObject {
   /// Top-k next-token predictions after `prompt`.
   void predict(const QString& prompt, int k = 10);
   /// Greedy continuation of `maxNewTokens` tokens, streamed through generationProgress().
-  void generate(const QString& prompt, int maxNewTokens);
+  /// `hooks` (optional) ride along every step: clamping, steering.
+  void generate(const QString& prompt, int maxNewTokens,
+                std::shared_ptr<const HookSet> hooks = nullptr);
   /// Runs a probe in the background: probeStarted(), probeProgress() while it runs, then
   /// probeFinished() with its Result, probeCancelled() after cancel(), or failed(title, message).
   /// Returns false (and does nothing) without a model or while another job runs.

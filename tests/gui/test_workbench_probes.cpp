@@ -11,6 +11,7 @@
 
 #include "app/gui/analysis_area.h"
 #include "app/gui/main_window.h"
+#include "app/gui/generate_panel.h"
 #include "app/gui/model_panel.h"
 #include "core/model/model.h"
 #include "app/gui/probe_actions.h"
@@ -127,4 +128,28 @@ TEST_CASE("The model panel's weight processing reopens the model with processed 
   CHECK(w.modelPanel()->fieldText(QStringLiteral("processing")) == QStringLiteral("fold_ln"));
   CHECK(w.host()->model()->processing() == std::vector<std::string>{"fold_ln"});
   CHECK(w.host()->identity()["processing"] == nlohmann::json::array({"fold_ln"}));
+}
+
+TEST_CASE("Generation with a clamped neuron follows the neuron", "[gui][workbench][probes]") {
+  test::Workbench wb;
+  MainWindow& w = wb.w;
+  QSignalSpy loaded(w.host(), &ModelHost::modelLoaded);
+  w.openModel(QString::fromStdString(default_model_path().string()));
+  REQUIRE(loaded.wait(test::kWorkbenchTimeoutMs));
+  w.promptPanel()->setPrompt(QStringLiteral("When Mary and John went to the store , John gave a drink to"));
+  w.generatePanel()->setTokenCount(3);
+  auto generateOnce = [&] {
+    QSignalSpy done(w.host(), &ModelHost::generationFinished);
+    w.onGenerate();
+    REQUIRE(done.wait(test::kWorkbenchTimeoutMs));
+    return done.front().at(0).toString();
+  };
+  const QString plain = generateOnce();
+  // The last layer's neuron 221 writes towards shape words ('circle' first, by neuron_decoding
+  // on this model): held high at every position it takes the continuation there.
+  w.generatePanel()->setClamp(GeneratePanel::Clamp{4, 221, 40.0});
+  const QString clamped = generateOnce();
+  INFO("plain: " << plain.toStdString() << " / clamped: " << clamped.toStdString());
+  CHECK(plain.startsWith(QStringLiteral(" Mary")));
+  CHECK_FALSE(clamped.contains(QStringLiteral("Mary")));
 }
