@@ -34,6 +34,12 @@ std::string head_name(const std::pair<int64_t, int64_t>& h);
 /// when the induction heads are mean-ablated versus as many random heads.
 void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card);
 
+/// Q/K/V composition of `receivers` (the induction heads) with every earlier head, against the
+/// random-matrix baseline (the composition probe).
+void write_composition(const CardContext& ctx,
+                       const std::vector<std::pair<int64_t, int64_t>>& receivers,
+                       std::ostream& md, nlohmann::json& card);
+
 /// Accuracy by question type, the image mean-ablated, and attention knockout from the text
 /// positions to the image positions layer by layer (where the language model reads the image).
 void write_vlm_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card);

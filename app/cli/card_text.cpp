@@ -10,6 +10,8 @@
 #include "core/tokenizer/tokenizer.h"
 #include "probes/ablation.h"
 #include "probes/head_scores.h"
+#include "probes/registry.h"
+#include "probes/run_probe.h"
 
 namespace mechscope::cli {
 using namespace probes;  // head scores, ablation, knockout
@@ -120,7 +122,49 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
     card["induction_head_offsets"] = offsets;
     card["accuracy_induction_heads_ablated"] = ablated;
     card["accuracy_random_heads_ablated"] = random_ablated;
+    write_composition(ctx, induction_heads, md, card);
   }
+}
+
+void write_composition(const CardContext& ctx,
+                       const std::vector<std::pair<int64_t, int64_t>>& receivers,
+                       std::ostream& md, nlohmann::json& card) {
+  std::cerr << "Composition scores…\n";
+  const Result r = run_probe(ProbeRegistry::builtin().get("composition"), ctx.model, {},
+                             {{"baseline", true}, {"baseline_draws", 256}});
+  const int64_t H = ctx.model.config().n_heads;
+  md << "\n### Composition with earlier heads (`composition` probe)\n\n"
+     << "Weight-based Q-, K- and V-composition scores (‖A B‖_F / ‖A‖_F ‖B‖_F, TransformerLens "
+        "semantics) of each induction head with every head of an earlier layer; the strongest "
+        "sender of each kind, against the mean score of random matrices of the same shapes "
+        "(baseline: Q "
+     << fixed(r.meta["baseline"]["q"].get<double>(), 3) << ", K "
+     << fixed(r.meta["baseline"]["k"].get<double>(), 3) << ", V "
+     << fixed(r.meta["baseline"]["v"].get<double>(), 3) << ").\n\n"
+     << "| receiver | strongest K sender | K score (× baseline) | strongest Q sender | Q score | "
+        "strongest V sender | V score |\n|---|---|---|---|---|---|---|\n";
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [rl, rh] : receivers) {
+    if (rl == 0) continue;  // nothing earlier to compose with
+    md << "| " << head_name({rl, rh});
+    nlohmann::json row = {{"receiver", head_name({rl, rh})}};
+    for (const char* mode : {"k", "q", "v"}) {
+      const Array& a = r.array(mode);
+      double best = -1;
+      std::pair<int64_t, int64_t> sender;
+      for (int64_t sl = 0; sl < rl; ++sl)
+        for (int64_t sh = 0; sh < H; ++sh)
+          if (a.at({sl, sh, rl, rh}) > best) best = a.at({sl, sh, rl, rh}), sender = {sl, sh};
+      const double base = r.meta["baseline"][mode].get<double>();
+      md << " | " << head_name(sender) << " | " << fixed(best, 3);
+      if (std::string(mode) == "k") md << " (" << fixed(best / base, 1) << "×)";
+      row[mode] = {{"sender", head_name(sender)}, {"score", best}, {"baseline", base}};
+    }
+    md << " |\n";
+    rows.push_back(row);
+  }
+  if (rows.empty()) md << "(Every induction head is in layer 0: none has earlier heads.)\n";
+  card["composition"] = rows;
 }
 
 }  // namespace mechscope::cli
