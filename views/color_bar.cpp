@@ -95,4 +95,30 @@ void paintColorBar(QPainter& p, const QRectF& area, const ColorScale& scale, con
   p.restore();
 }
 
+double colorBarY(const QRectF& area, const ColorScale& scale, double value,
+                 const FigureStyle& style) {
+  const double inset = QFontMetricsF(style.font(0.85)).height() / 2;
+  const double top = area.top() + inset, height = std::max(1.0, area.height() - 2 * inset);
+  const double pos = scale.position(value);
+  const double f = scale.kind == ColorScale::Kind::Diverging ? (pos + 1) / 2 : pos;
+  return top + height - std::clamp(std::isfinite(f) ? f : 0.0, 0.0, 1.0) * height;
+}
+
+void paintColorBarMark(QPainter& p, const QRectF& area, const ColorScale& scale, double value,
+                       const QString& label, const QColor& color, const FigureStyle& style) {
+  p.save();
+  const double y = colorBarY(area, scale, value, style);
+  const double w = barThickness(style);
+  p.setPen(QPen(color, std::max(1.5, style.fontPx * 0.18)));
+  p.drawLine(QPointF(area.left() - style.fontPx * 0.3, y), QPointF(area.left() + w, y));
+  if (!label.isEmpty()) {
+    p.setFont(style.font(0.75));
+    const QFontMetricsF fm(p.font());
+    const double tw = fm.horizontalAdvance(label);
+    p.drawText(QRectF(area.left() - style.fontPx * 0.4 - tw, y - fm.height() / 2, tw, fm.height()),
+               Qt::AlignRight | Qt::AlignVCenter, label);
+  }
+  p.restore();
+}
+
 }  // namespace mechscope

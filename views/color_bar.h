@@ -23,4 +23,12 @@ double colorBarWidth(const ColorScale& scale, const QString& title, const Figure
 void paintColorBar(QPainter& p, const QRectF& area, const ColorScale& scale, const QString& title,
                    const FigureStyle& style);
 
+/// The y of `value` on a colour bar painted into `area` by paintColorBar (clamped to the bar).
+double colorBarY(const QRectF& area, const ColorScale& scale, double value,
+                 const FigureStyle& style);
+/// A mark across the bar at `value` (e.g. a baseline or a threshold), in `color`, with a short
+/// `label` left of the bar.
+void paintColorBarMark(QPainter& p, const QRectF& area, const ColorScale& scale, double value,
+                       const QString& label, const QColor& color, const FigureStyle& style);
+
 }  // namespace mechscope

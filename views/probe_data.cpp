@@ -3,6 +3,7 @@
 #include <QRegularExpression>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "views/colormap.h"
 #include "views/token_text.h"
@@ -25,6 +26,19 @@ QString tokenText(const Result& result, double id) {
     if (auto it = strings->find(key); it != strings->end() && it->is_string())
       return visibleWhitespace(QString::fromStdString(it->get<std::string>()));
   return QStringLiteral("#") + QString::fromStdString(key);
+}
+
+std::unordered_map<int64_t, QString> tokenStrings(const Result& result) {
+  std::unordered_map<int64_t, QString> out;
+  auto strings = result.meta.find("token_strings");
+  if (strings == result.meta.end() || !strings->is_object()) return out;
+  for (auto it = strings->begin(); it != strings->end(); ++it) {
+    if (!it.value().is_string()) continue;
+    char* end = nullptr;
+    const long long id = std::strtoll(it.key().c_str(), &end, 10);
+    if (end && *end == '\0') out[id] = QString::fromStdString(it.value().get<std::string>());
+  }
+  return out;
 }
 
 std::optional<double> metaNumber(const Result& result, const std::string& key) {
@@ -52,6 +66,18 @@ std::vector<TopToken> topTokens(const Result& result, int64_t flatIndex, const s
     if (!std::isfinite(id) || id < 0) continue;  // padding for short vocabularies
     out.push_back({static_cast<int64_t>(std::llround(id)), tokenText(result, id),
                    p->data[flatIndex * k + r]});
+  }
+  return out;
+}
+
+QStringList tokenTexts(const Result& result, const Array& tokens, int64_t flatIndex) {
+  QStringList out;
+  if (tokens.shape.empty() || flatIndex < 0) return out;
+  const int64_t k = tokens.shape.back();
+  if (k <= 0 || (flatIndex + 1) * k > static_cast<int64_t>(tokens.data.size())) return out;
+  for (int64_t r = 0; r < k; ++r) {
+    const float id = tokens.data[flatIndex * k + r];
+    if (std::isfinite(id) && id >= 0) out << tokenText(result, id);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "core/session/result.h"
@@ -16,6 +17,9 @@ const Array* usableArray(const Result& result, const std::string& name);
 
 /// The text of token `id` from meta["token_strings"] (whitespace made visible); "#id" when absent.
 QString tokenText(const Result& result, double id);
+
+/// meta["token_strings"] as id → raw text (whitespace as it is; for matching and classing).
+std::unordered_map<int64_t, QString> tokenStrings(const Result& result);
 
 /// meta[key] when it is a finite number.
 std::optional<double> metaNumber(const Result& result, const std::string& key);
@@ -34,6 +38,10 @@ struct TopToken {
 std::vector<TopToken> topTokens(const Result& result, int64_t flatIndex,
                                 const std::string& tokens = "top_token",
                                 const std::string& probs = "top_prob");
+/// The token texts of cell `flatIndex` of a token-id array (shape: cell shape + [rank]); ids that
+/// are negative or not finite (padding) are skipped; empty when out of range.
+QStringList tokenTexts(const Result& result, const Array& tokens, int64_t flatIndex);
+
 /// "1. “·Mary” 0.4123" lines, one per rank.
 QStringList topTokenLines(const std::vector<TopToken>& top);
 

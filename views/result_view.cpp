@@ -11,10 +11,15 @@
 
 #include "views/attention_view.h"
 #include "views/bar_chart_view.h"
+#include "views/channels_view.h"
+#include "views/clamp_view.h"
+#include "views/composition_view.h"
 #include "views/dla_view.h"
 #include "views/figure_canvas.h"
+#include "views/head_svd_view.h"
 #include "views/heatmap_view.h"
 #include "views/logit_lens_view.h"
+#include "views/neuron_table_view.h"
 #include "views/patching_view.h"
 #include "views/summary_view.h"
 
@@ -114,6 +119,11 @@ ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* pa
   if (PatchingView::canShow(*result)) return new PatchingView(result, parent);
   if (DlaView::canShow(*result)) return new DlaView(result, parent);
   if (LogitLensView::canShow(*result)) return new LogitLensView(result, parent);
+  if (NeuronTableView::canShow(*result)) return new NeuronTableView(result, parent);
+  if (HeadSvdView::canShow(*result)) return new HeadSvdView(result, parent);
+  if (CompositionView::canShow(*result)) return new CompositionView(result, parent);
+  if (ChannelsView::canShow(*result)) return new ChannelsView(result, parent);
+  if (ClampView::canShow(*result)) return new ClampView(result, parent);
   if (HeatmapView::canShow(*result)) return new HeatmapView(result, parent);
   if (BarChartView::canShow(*result)) return new BarChartView(result, parent);
   return new SummaryView(result, parent);
