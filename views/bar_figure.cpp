@@ -176,8 +176,9 @@ void paintBars(QPainter& p, const QRectF& rect, const BarFigure& f, const Figure
     p.drawLine(QPointF(L.plot.left(), y), QPointF(L.plot.right(), y));
     p.setPen(r.color.isValid() ? r.color : style.text);
     const double w = fm.horizontalAdvance(r.label);
-    p.drawText(QRectF(L.plot.right() - w - 4, y - fm.height() - 1, w + 4, fm.height()),
-               Qt::AlignRight | Qt::AlignBottom, r.label);
+    const QRectF label(L.plot.right() - w - 6, y - fm.height() - 1, w + 4, fm.height());
+    p.fillRect(label, QColor(255, 255, 255, 210));  // readable over the bars
+    p.drawText(label, Qt::AlignRight | Qt::AlignBottom, r.label);
   }
 
   // The line series on the right axis.

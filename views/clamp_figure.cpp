@@ -14,7 +14,8 @@
 namespace mechscope {
 namespace {
 
-constexpr double kTextShare = 0.28;  // of the height below the caption, for the continuations
+constexpr double kTextShare = 0.3;  // at most, of the height below the caption, for the text
+constexpr double kLinesPerText = 2.2;  // room for each continuation to wrap once
 
 }  // namespace
 
@@ -43,9 +44,10 @@ ClampView::Layout ClampView::layout(const QRectF& rect) const {
     top = L.caption.bottom();
   }
   const double bottom = rect.bottom() - pad * 0.8;
-  const double textH = continuationLines().isEmpty() ? 0 : (bottom - top) * kTextShare;
-  L.text = QRectF(L.title.left(), bottom - textH, L.title.width(), textH);
   L.lineHeight = fm.height() * 1.3;
+  const double textH = std::min((bottom - top) * kTextShare,
+                                continuationLines().size() * kLinesPerText * L.lineHeight);
+  L.text = QRectF(L.title.left(), bottom - textH, L.title.width(), textH);
   const double colW = L.title.width() / std::max(1, conditions_);
   for (int c = 0; c < conditions_; ++c)
     L.columns.push_back(QRectF(L.title.left() + c * colW, top, colW - pad, L.text.top() - top));
@@ -105,7 +107,8 @@ void ClampView::paintFigure(QPainter& p, const QRect& rect) const {
     p.setPen(style.text);
     QTextOption option;
     option.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
-    p.drawText(L.text, continuationLines().join(QLatin1Char('\n')), option);
+    p.drawText(L.text.adjusted(0, L.lineHeight * 0.5, 0, 0),
+               continuationLines().join(QLatin1Char('\n')), option);
   }
   p.restore();
 }

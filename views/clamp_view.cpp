@@ -65,11 +65,11 @@ QString ClampView::continuation(int c) const {
   auto one = it->find(conditionName(c).toStdString());
   if (one == it->end() || !one->is_object()) return {};
   if (auto t = one->find("text"); t != one->end() && t->is_string())
-    return visibleWhitespace(QString::fromStdString(t->get<std::string>()));
+    return QString::fromStdString(t->get<std::string>());  // prose: spaces stay spaces
   QStringList texts;
   for (const auto& id : one->value("tokens", nlohmann::json::array()))
     if (id.is_number()) texts << tokenText(*result_, id.get<double>());
-  return texts.join(QString());
+  return texts.join(QStringLiteral(" "));
 }
 
 QString ClampView::caption() const {

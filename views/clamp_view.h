@@ -37,7 +37,8 @@ class ClampView : public ResultView {
   /// The condition's drawn token texts, most probable first.
   QStringList tokens(int condition) const;
   float prob(int condition, int rank) const;
-  /// meta["continuation"][condition]["text"] (or its token ids when it has no text).
+  /// meta["continuation"][condition]["text"] as written (or its tokens' texts, space-separated,
+  /// when it has no text).
   QString continuation(int condition) const;
   /// "answer probability: clean 0.12 → clamped 0.55" (empty without meta["answer_prob"]).
   QString caption() const;

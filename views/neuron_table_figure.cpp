@@ -27,11 +27,11 @@ QString NeuronTableView::figureTitle() const {
 BarFigure NeuronTableView::sharesFigure() const {
   BarFigure f;
   f.xTitle = tr("layer");
-  f.yTitle = tr("share of neurons (top promoted token)");
+  f.yTitle = tr("share of neurons");
   f.categories = model_->layerLabels();
-  f.series = {{tr("word start"), seriesColor(0), {}},
-              {tr("number"), seriesColor(1), {}},
-              {tr("punctuation"), seriesColor(2), {}}};
+  f.series = {{tr("top token starts a word"), seriesColor(0), {}},
+              {tr("is a number"), seriesColor(1), {}},
+              {tr("is punctuation"), seriesColor(2), {}}};
   for (const LayerShares& s : shares_) {
     f.series[0].values.push_back(s.wordStart);
     f.series[1].values.push_back(s.digit);

@@ -206,9 +206,8 @@ void NeuronTableModel::sort(int column, Qt::SortOrder order) {
 
 void NeuronTableModel::setFilter(const QString& token) {
   beginResetModel();
-  const bool hadMatch = !columns_.empty() && columns_.back() == Column::Match;
   const Column sortedBy = columns_.at(sortColumn_);
-  if (hadMatch) columns_.pop_back();
+  columns_.erase(std::remove(columns_.begin(), columns_.end(), Column::Match), columns_.end());
   filter_ = token;
   filterIds_.clear();
   match_.clear();
@@ -228,7 +227,7 @@ void NeuronTableModel::setFilter(const QString& token) {
     rows_.resize(size_t(layers_) * neurons_);
     for (size_t i = 0; i < rows_.size(); ++i) rows_[i] = int64_t(i);
   } else {
-    columns_.push_back(Column::Match);
+    columns_.insert(columns_.begin() + 2, Column::Match);  // beside the neuron: always in view
     const Array& t = *usableArray(result_, "out_top_token");
     const Array& l = *usableArray(result_, "out_top_logit");
     const int64_t n = int64_t(layers_) * neurons_;

@@ -2,7 +2,8 @@
 // NeuronTableModel: the rows of a neuron_decoding Result — one per (layer, neuron) — as a table
 // model over the arrays themselves (no per-cell items: a model has tens of thousands of neurons).
 // Columns: layer, neuron, the tokens its output promotes (with logits), suppresses, its input reads
-// (and its gate reads, for gated MLPs); with a token filter, a column with that token's logit.
+// (and its gate reads, for gated MLPs); with a token filter, a third column with that token's
+// logit.
 // Sorting a token column sorts by its rank-1 logit. The filter keeps the neurons whose promoted
 // tokens include the token and ranks them by its logit.
 #include <QAbstractTableModel>

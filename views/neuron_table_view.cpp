@@ -50,14 +50,13 @@ NeuronTableView::NeuronTableView(std::shared_ptr<const Result> result, QWidget* 
   table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-  table_->setColumnWidth(0, 60);
-  table_->setColumnWidth(1, 60);
-  for (int c = 2; c < model_->columnCount(); ++c) table_->setColumnWidth(c, 260);
+  sizeColumns();
   addBelowFigure(table_);
   if (auto* box = qobject_cast<QBoxLayout*>(QWidget::layout())) box->setStretchFactor(table_, 2);
 
   connect(filterEdit_, &QLineEdit::textChanged, this, [this](const QString& text) {
     model_->setFilter(text);
+    sizeColumns();
     syncControls();
     selectRow();
     updateFigure();
@@ -76,6 +75,16 @@ NeuronTableView::NeuronTableView(std::shared_ptr<const Result> result, QWidget* 
             emit stateChanged();
           });
   syncControls();
+}
+
+void NeuronTableView::sizeColumns() {
+  for (int c = 0; c < model_->columnCount(); ++c) {
+    const auto col = model_->columnAt(c);
+    const bool narrow = col == NeuronTableModel::Column::Layer ||
+                        col == NeuronTableModel::Column::Neuron ||
+                        col == NeuronTableModel::Column::Match;
+    table_->setColumnWidth(c, narrow ? 70 : 260);
+  }
 }
 
 void NeuronTableView::computeShares() {
@@ -134,8 +143,10 @@ nlohmann::json NeuronTableView::state() const {
 
 void NeuronTableView::setState(const nlohmann::json& j) {
   if (!j.is_object()) return;
-  if (auto it = j.find("filter"); it != j.end() && it->is_string())
+  if (auto it = j.find("filter"); it != j.end() && it->is_string()) {
     model_->setFilter(QString::fromStdString(it->get<std::string>()));
+    sizeColumns();
+  }
   int column = model_->sortColumn();
   Qt::SortOrder order = model_->sortOrder();
   if (auto it = j.find("sort_column"); it != j.end() && it->is_string())

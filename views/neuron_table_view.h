@@ -58,6 +58,7 @@ class NeuronTableView : public ResultView {
   Layout layout(const QRectF& rect) const;
   BarFigure sharesFigure() const;
   void computeShares();
+  void sizeColumns();
   void syncControls();
   void selectRow();  // the table's selection from selected_
 

@@ -420,7 +420,7 @@ TEST_CASE("ClampView: top tokens clean and clamped, and the continuations", "[vi
   CHECK(view->tokens(0).join(QLatin1Char(' ')) == QStringLiteral("·John ·the ·Mary"));
   CHECK(view->tokens(1).join(QLatin1Char(' ')) == QStringLiteral("·Mary ·John Paris"));
   CHECK(view->prob(1, 0) == Approx(0.8f));
-  CHECK(view->continuation(1) == QStringLiteral("·Mary·Mary·Mary"));
+  CHECK(view->continuation(1) == QStringLiteral(" Mary Mary Mary"));
   CHECK(view->caption() == QStringLiteral("answer probability: clean 0.1 → clamped 0.8"));
   CHECK(view->toolTipAt(view->barRect(1, 0).center()) ==
         QStringLiteral("clamped, rank 1: “·Mary” p = 0.8"));
