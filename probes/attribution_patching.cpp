@@ -72,13 +72,10 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
       need(target_hook(t));
 
   at::AutoGradMode grad_mode(true);
-  KindCache clean;
-  {
-    at::NoGradGuard no_grad;
-    clean = run_with_kinds(model, prompt_tensor(model, in.tokens), kinds);
-  }
-  report(progress, 0.3);
-  // The corrupted run with a graph from the embeddings on; every activation we read stays in it.
+  report(progress, 0.1);
+  // One forward pass of [clean; corrupted] with a graph from the embeddings on (at a prompt's
+  // length the pass reads every weight once, for one row or two); the metric reads the corrupted
+  // row only, so the clean row's gradients are zero and its activations are the clean cache.
   std::map<HookKind, std::vector<at::Tensor>> acts;
   HookSet hooks;
   hooks.add(HookKind::Embed, -1, [](HookCall& h) { h.value = h.value.detach().requires_grad_(true); });
@@ -88,18 +85,21 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
     slot.assign(c.n_layers, at::Tensor());
     hooks.add(k, HookSet::kEveryLayer, [&slot](HookCall& h) { slot[h.layer] = h.value; });
   }
-  const ForwardOutput out = model.run(prompt_tensor(model, *in.corrupt_tokens), {}, &hooks);
-  // The baselines come from these two runs: the clean metric from the clean run's logits, the
-  // corrupted one from this run's (a constant of the gradient: normalising only rescales it).
-  const at::Tensor raw = metric.raw(model.unembed(out.resid.select(1, -1))).sum();
-  metric.set_baselines(metric.raw(clean.logits.select(1, -1)).item<double>(), raw.item<double>());
+  const ForwardOutput out = model.run(
+      at::cat({prompt_tensor(model, in.tokens), prompt_tensor(model, *in.corrupt_tokens)}), {},
+      &hooks);
+  // The baselines come from the two rows (the corrupted one is a constant of the gradient:
+  // normalising only rescales it).
+  const at::Tensor both = metric.raw(model.unembed(out.resid.select(1, -1)));  // [2]
+  const at::Tensor raw = both[1];
+  metric.set_baselines(both[0].item<double>(), raw.item<double>());
   const at::Tensor m = metric.kind() == "normalized"
                            ? (raw - metric.corrupted_raw()) / (metric.clean_raw() - metric.corrupted_raw())
                            : raw;
   report(progress, 0.6);
   std::vector<at::Tensor> inputs;
   for (HookKind k : kinds)
-    for (const at::Tensor& a : acts[k]) inputs.push_back(a);
+    for (const at::Tensor& a : acts[k]) inputs.push_back(a);  // [2, ...]: clean, corrupted
   const std::vector<at::Tensor> grads = torch::autograd::grad({m}, inputs, {}, false, false, true);
   report(progress, 0.9);
 
@@ -110,8 +110,10 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
     size_t i = 0;
     for (HookKind k : kinds)
       for (int l = 0; l < c.n_layers; ++l, ++i) {
-        const at::Tensor g = grads[i].defined() ? grads[i] : at::zeros_like(inputs[i]);
-        prods[k].push_back(((clean.at(k, l) - inputs[i].detach()) * g).to(at::kFloat));
+        const at::Tensor a = inputs[i].detach();                         // [2, ...]
+        const at::Tensor g = grads[i].defined() ? grads[i].slice(0, 1, 2)  // [1, ...]
+                                                : at::zeros_like(a.slice(0, 1, 2));
+        prods[k].push_back(((a.slice(0, 0, 1) - a.slice(0, 1, 2)) * g).to(at::kFloat));
       }
   }
   auto effect_of = [&](Target t, bool per_pos) {
