@@ -85,17 +85,31 @@ RowTopK row_top_k(const at::Tensor& x_in, int64_t k, bool bottom) {
         if (bottom) low.offer(row[i], i);
       }
       float top_bar = top.items.front().first, low_bar = low.items.empty() ? 0.f : low.items.front().first;
-      for (int64_t i = k; i < n; ++i) {
-        const float v = row[i];
-        if (v > top_bar) {
-          top.offer(v, i);
-          top_bar = top.items.front().first;
+      auto scan = [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          const float v = row[i];
+          if (v > top_bar) {
+            top.offer(v, i);
+            top_bar = top.items.front().first;
+          }
+          if (bottom && v < low_bar) {
+            low.offer(v, i);
+            low_bar = low.items.front().first;
+          }
         }
-        if (bottom && v < low_bar) {
-          low.offer(v, i);
-          low_bar = low.items.front().first;
+      };
+      // Blocks of 16: their max and min (vectorised) decide whether any entry needs a look.
+      constexpr int64_t B = 16;
+      int64_t i = k;
+      for (; i + B <= n; i += B) {
+        float hi = row[i], lo = row[i];
+        for (int64_t j = 1; j < B; ++j) {
+          hi = row[i + j] > hi ? row[i + j] : hi;
+          lo = row[i + j] < lo ? row[i + j] : lo;
         }
+        if (hi > top_bar || (bottom && lo < low_bar)) scan(i, i + B);
       }
+      scan(i, n);
       top.write(tv + r * k, ti + r * k);
       if (bottom) low.write(bv + r * k, bi + r * k);
     }
