@@ -22,7 +22,7 @@ nlohmann::json model_identity(const Model& model) {
   return {{"name", name},
           {"path", path.string()},
           {"family", model.config().family},
-          {"hash", exists ? file_fingerprint(path) : std::string()},
+          {"hash", exists ? cached_file_fingerprint(path) : std::string()},
           {"processing", model.processing()}};
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "core/session/sha256.h"
@@ -80,6 +82,52 @@ std::string file_fingerprint(const fs::path& path) {
   const uint64_t size = fs::file_size(path, ec);
   if (ec) throw Error("Cannot fingerprint " + path.string() + " (" + ec.message() + ").");
   return regular_file_fingerprint(path, size);
+}
+
+}  // namespace mechscope
+
+namespace mechscope {
+
+namespace {
+
+/// What changes when a file or a folder's files change: names, sizes and modification times.
+std::string stamp_of(const fs::path& path) {
+  std::error_code ec;
+  std::string stamp;
+  auto add = [&](const fs::path& p) {
+    const auto size = fs::file_size(p, ec);
+    const auto time = fs::last_write_time(p, ec).time_since_epoch().count();
+    stamp += p.filename().string() + "\t" + std::to_string(ec ? 0 : size) + "\t" +
+             std::to_string(time) + "\n";
+  };
+  if (fs::is_directory(path, ec)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(path, ec))
+      if (e.is_regular_file(ec)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) add(f);
+  } else {
+    add(path);
+  }
+  return stamp;
+}
+
+}  // namespace
+
+std::string cached_file_fingerprint(const fs::path& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::pair<std::string, std::string>> cache;  // path → stamp, hash
+  const std::string key = fs::absolute(path).lexically_normal().string();
+  const std::string stamp = stamp_of(path);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.first == stamp) return it->second.second;
+  }
+  const std::string hash = file_fingerprint(path);
+  std::lock_guard<std::mutex> lock(mutex);
+  cache[key] = {stamp, hash};
+  return hash;
 }
 
 }  // namespace mechscope

@@ -20,4 +20,8 @@ constexpr uint64_t kFingerprintSampleBytes = uint64_t(16) << 20;
 /// Throws mechscope::Error naming the path when it is missing or unreadable.
 std::string file_fingerprint(const std::filesystem::path& path);
 
+/// file_fingerprint, remembered for the process while the files' names, sizes and modification
+/// times stay the same (every probe run stamps its Result with the model's fingerprint).
+std::string cached_file_fingerprint(const std::filesystem::path& path);
+
 }  // namespace mechscope
