@@ -296,7 +296,7 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
     std::vector<int64_t> first;
     while (layer_end < todo && cells[order[layer_end]].layer == layer)
       first.push_back(first_changed(cells[order[layer_end++]]));
-    for (const auto& [g0, g1] : suffix_groups(first, T, batch, /*overhead=*/64)) {
+    for (const auto& [g0, g1] : suffix_groups(first, T, batch, /*overhead=*/512)) {
       const int64_t start = layer_start + g0, end = layer_start + g1, rn = end - start;
       const int64_t s = first[g0];  // the first recomputed position
       std::vector<Cell> shifted;
