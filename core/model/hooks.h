@@ -43,9 +43,12 @@ enum class HookKind : int {
   Count
 };
 
-/// What a hook sees and may change. Assigning `value` replaces the activation downstream
-/// (patching, ablation, clamping, steering; keep the shape); `stop = true` ends the forward pass
-/// after this hook.
+/// What a hook sees and may change. Assigning `value` (or editing it in place) replaces the
+/// activation downstream (patching, ablation, clamping, steering; keep the shape); `stop = true`
+/// ends the forward pass after this hook. One exception to "keep the shape": a hook on the keys
+/// (hook_k, or hook_rot_k for rotary models) and values (hook_v) may return P more positions in
+/// front — a cached prefix that every query attends to (the patching sweep reuses the unpatched
+/// run's earlier keys and values this way); keys and values must then have the same length.
 struct HookCall {
   const std::string& name;
   int layer;
