@@ -19,8 +19,6 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   const bool per_position = options.boolean("per_position");
   check_target(model, target, per_position);
   Metric metric(options.string("metric"), in);
-  measure_baselines(model, in.tokens, *in.corrupt_tokens, metric);
-  report(progress, 0.05);
   const int64_t k = options.integer("top_k");
   const SweepResult sweep = activation_patching_sweep(model, in.tokens, *in.corrupt_tokens, target,
                                                       per_position, metric, k, progress, 0.05, 1);

@@ -187,16 +187,9 @@ KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
   return cache;
 }
 
-void measure_baselines(const Model& model, const std::vector<int64_t>& clean,
-                       const std::vector<int64_t>& corrupt, Metric& metric) {
-  c10::InferenceMode guard;
-  const at::Tensor both = at::cat({prompt_tensor(model, clean), prompt_tensor(model, corrupt)});
-  // Only the last position is unembedded (the metric reads nothing else).
-  HookSet stop;
-  stop.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
-  const ForwardOutput out = model.run(both, {}, &stop);
-  const at::Tensor v = metric.raw(model.unembed(out.resid.select(1, -1))).to(at::kCPU);
-  metric.set_baselines(v[0].item<double>(), v[1].item<double>());
+void set_baselines(const KindCache& clean, const KindCache& corrupt, Metric& metric) {
+  metric.set_baselines(metric.raw(clean.logits.select(1, -1))[0].item<double>(),
+                       metric.raw(corrupt.logits.select(1, -1))[0].item<double>());
 }
 
 namespace {
@@ -226,7 +219,7 @@ std::vector<std::pair<int64_t, int64_t>> suffix_groups(const std::vector<int64_t
 
 SweepResult activation_patching_sweep(const Model& model, const std::vector<int64_t>& clean,
                                       const std::vector<int64_t>& corrupt, Target target,
-                                      bool per_position, const Metric& metric, int64_t top_k,
+                                      bool per_position, Metric& metric, int64_t top_k,
                                       const Progress& progress, double lo, double hi) {
   c10::InferenceMode guard;
   const ModelConfig& c = model.config();
@@ -247,6 +240,7 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
   const KindCache clean_cache = run_with_kinds(model, prompt_tensor(model, clean), kinds);
   const KindCache corrupt_cache =
       run_with_kinds(model, prompt_tensor(model, corrupt), corrupt_kinds);
+  set_baselines(clean_cache, corrupt_cache, metric);
 
   const std::vector<Cell> cells = cells_of(c, target, per_position, T);
   const int64_t n = static_cast<int64_t>(cells.size());
@@ -288,13 +282,13 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
     if (cells[a].layer != cells[b].layer) return cells[a].layer < cells[b].layer;
     return first_changed(cells[a]) < first_changed(cells[b]);
   });
-  const int64_t todo = static_cast<int64_t>(order.size());
+  const int64_t to_run = static_cast<int64_t>(order.size());
   int64_t done = 0;
-  for (int64_t layer_start = 0; layer_start < todo;) {
+  for (int64_t layer_start = 0; layer_start < to_run;) {
     const int layer = cells[order[layer_start]].layer;
     int64_t layer_end = layer_start;
     std::vector<int64_t> first;
-    while (layer_end < todo && cells[order[layer_end]].layer == layer)
+    while (layer_end < to_run && cells[order[layer_end]].layer == layer)
       first.push_back(first_changed(cells[order[layer_end++]]));
     for (const auto& [g0, g1] : suffix_groups(first, T, batch, /*overhead=*/512)) {
       const int64_t start = layer_start + g0, end = layer_start + g1, rn = end - start;
@@ -348,7 +342,7 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
       top_prob.index_copy_(0, idx, prob.to(at::kCPU));
       top_token.index_copy_(0, idx, ids.to(at::kCPU));
       done += rn;
-      report(progress, lo + (hi - lo) * double(done) / double(std::max<int64_t>(todo, 1)));
+      report(progress, lo + (hi - lo) * double(done) / double(std::max<int64_t>(to_run, 1)));
     }
     layer_start = layer_end;
   }

@@ -66,15 +66,15 @@ struct SweepResult {
 /// TransformerLens patching.py semantics (denoising): run the corrupted prompt and patch in the
 /// clean activation at one index per cell. Every cell is one row of a batched forward pass that
 /// starts at the patched layer from the corrupted run's residual stream (the unpatched prefix is
-/// computed once). `metric` must have its baselines set. Reports progress between `lo` and `hi`.
+/// computed once). Sets `metric`'s baselines from its own clean and corrupted runs. Reports
+/// progress between `lo` and `hi`.
 SweepResult activation_patching_sweep(const Model& model, const std::vector<int64_t>& clean,
                                       const std::vector<int64_t>& corrupt, Target target,
-                                      bool per_position, const Metric& metric, int64_t top_k,
+                                      bool per_position, Metric& metric, int64_t top_k,
                                       const Progress& progress, double lo = 0, double hi = 1);
 
-/// The clean and corrupted metric (raw) of a prompt pair, set as `metric`'s baselines.
-void measure_baselines(const Model& model, const std::vector<int64_t>& clean,
-                       const std::vector<int64_t>& corrupt, Metric& metric);
+/// Sets `metric`'s baselines from the last-position logits of a clean and a corrupted run.
+void set_baselines(const KindCache& clean, const KindCache& corrupt, Metric& metric);
 
 /// Parses "L2H3,L2H5" into (layer, head) pairs, checked against the model.
 std::vector<std::pair<int, int>> parse_heads(const Model& model, const std::string& text);

@@ -41,10 +41,10 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
                 "layers or 'logits'.");
 
   Metric metric(options.string("metric"), in);
-  measure_baselines(model, in.tokens, *in.corrupt_tokens, metric);
   const at::Tensor clean_tokens = prompt_tensor(model, in.tokens);
   const KindCache clean = run_with_kinds(model, clean_tokens, {HookKind::Z, HookKind::ResidPre});
   const KindCache corrupt = run_with_kinds(model, prompt_tensor(model, *in.corrupt_tokens), {HookKind::Z});
+  set_baselines(clean, corrupt, metric);
   report(progress, 0.1);
 
   // Senders: every head before the first receiver (every head for logits), grouped by layer.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "views/bar_figure.h"
 #include "views/axis_labels.h"
 #include "views/color_bar.h"
 #include "views/colormap.h"
@@ -158,24 +159,10 @@ void BarChartView::paintFigure(QPainter& p, const QRect& rect) const {
   p.drawLine(L.plot.bottomLeft(), L.plot.topLeft());
 
   // Index labels under the plot.
-  double labelsBottom = L.plot.bottom() + tick + gap + fm.height();
   p.setPen(style.text);
-  for (int i = 0; i < count_; i += L.labelStep) {
-    const QString text = fm.elidedText(labelOrIndex(labels_, i), Qt::ElideRight, style.fontPx * 9);
-    const double cx = L.plot.left() + (i + 0.5) * L.slot, w = fm.horizontalAdvance(text);
-    if (L.rotate) {
-      p.save();
-      p.translate(cx, L.plot.bottom() + tick + gap);
-      p.rotate(-90);
-      p.drawText(QRectF(-w - 2, -fm.height() / 2, w + 2, fm.height()),
-                 Qt::AlignRight | Qt::AlignVCenter, text);
-      p.restore();
-      labelsBottom = std::max(labelsBottom, L.plot.bottom() + tick + gap + w);
-    } else {
-      p.drawText(QRectF(cx - w / 2 - 1, L.plot.bottom() + tick + gap, w + 2, fm.height()),
-                 Qt::AlignCenter, text);
-    }
-  }
+  const double labelsBottom =
+      paintCategoryLabels(p, fm, L.plot, L.slot, count_, L.labelStep, L.rotate, tick + gap,
+                          style.fontPx * 9, [this](int i) { return labelOrIndex(labels_, i); });
   p.setFont(style.font(0.95));
   p.setPen(style.muted);
   if (!axisTitle_.isEmpty())

@@ -206,25 +206,10 @@ void paintBars(QPainter& p, const QRectF& rect, const BarFigure& f, const Figure
   }
 
   // Category labels.
-  double labelsBottom = L.plot.bottom() + tick + gap + fm.height();
   p.setPen(style.text);
-  for (int i = 0; i < n; i += L.labelStep) {
-    const QString text =
-        fm.elidedText(f.categories[i], Qt::ElideRight, style.fontPx * kMaxLabelEms);
-    const double cx = L.plot.left() + (i + 0.5) * L.slot, w = fm.horizontalAdvance(text);
-    if (L.rotate) {
-      p.save();
-      p.translate(cx, L.plot.bottom() + tick + gap);
-      p.rotate(-90);
-      p.drawText(QRectF(-w - 2, -fm.height() / 2, w + 2, fm.height()),
-                 Qt::AlignRight | Qt::AlignVCenter, text);
-      p.restore();
-      labelsBottom = std::max(labelsBottom, L.plot.bottom() + tick + gap + w);
-    } else {
-      p.drawText(QRectF(cx - w / 2 - 1, L.plot.bottom() + tick + gap, w + 2, fm.height()),
-                 Qt::AlignCenter, text);
-    }
-  }
+  const double labelsBottom =
+      paintCategoryLabels(p, fm, L.plot, L.slot, n, L.labelStep, L.rotate, tick + gap,
+                          style.fontPx * kMaxLabelEms, [&](int i) { return f.categories[i]; });
   p.setFont(style.font(0.95));
   p.setPen(style.muted);
   const double titleH = QFontMetricsF(p.font()).height();
@@ -237,6 +222,29 @@ void paintBars(QPainter& p, const QRectF& rect, const BarFigure& f, const Figure
   if (!f.lineTitle.isEmpty() && !f.line.values.empty())
     drawVerticalText(p, QPointF(R.right() - titleH / 2, L.plot.center().y()), f.lineTitle);
   p.restore();
+}
+
+double paintCategoryLabels(QPainter& p, const QFontMetricsF& fm, const QRectF& plot, double slot,
+                           int count, int step, bool rotate, double top, double maxWidth,
+                           const std::function<QString(int)>& label) {
+  double bottom = plot.bottom() + top + fm.height();
+  for (int i = 0; i < count; i += std::max(1, step)) {
+    const QString text = fm.elidedText(label(i), Qt::ElideRight, maxWidth);
+    const double cx = plot.left() + (i + 0.5) * slot, w = fm.horizontalAdvance(text);
+    if (rotate) {
+      p.save();
+      p.translate(cx, plot.bottom() + top);
+      p.rotate(-90);
+      p.drawText(QRectF(-w - 2, -fm.height() / 2, w + 2, fm.height()),
+                 Qt::AlignRight | Qt::AlignVCenter, text);
+      p.restore();
+      bottom = std::max(bottom, plot.bottom() + top + w);
+    } else {
+      p.drawText(QRectF(cx - w / 2 - 1, plot.bottom() + top, w + 2, fm.height()), Qt::AlignCenter,
+                 text);
+    }
+  }
+  return bottom;
 }
 
 QString barDescription(const BarFigure& f, int index) {

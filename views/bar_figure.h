@@ -6,13 +6,22 @@
 #include <QColor>
 #include <QRectF>
 #include <QStringList>
+#include <functional>
 #include <vector>
 
 #include "views/figure_style.h"
 
 class QPainter;
+class QFontMetricsF;
 
 namespace mechscope {
+
+/// Category labels under a plot of `count` slots `slot` wide (every `step`-th; rotated a quarter
+/// turn when `rotate`), elided to `maxWidth`, `top` pixels below the plot's bottom edge. Returns
+/// the lowest y drawn. Shared by BarFigure and BarChartView.
+double paintCategoryLabels(QPainter& p, const QFontMetricsF& fm, const QRectF& plot, double slot,
+                           int count, int step, bool rotate, double top, double maxWidth,
+                           const std::function<QString(int)>& label);
 
 struct BarSeries {
   QString name;

@@ -70,11 +70,7 @@ CompositionView::CompositionView(std::shared_ptr<const Result> result, QWidget* 
   row->addWidget(spin_);
   controlsLayout()->addLayout(row);
 
-  pairsLabel_ = new QLabel(this);
-  pairsLabel_->setWordWrap(true);
-  pairsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  pairsLabel_->setContentsMargins(8, 2, 8, 6);
-  addBelowFigure(pairsLabel_);
+  pairsLabel_ = addDetailLabel();
 
   connect(modeBox_, &QComboBox::activated, this, [this](int i) {
     setMode(modes_.at(i));

@@ -63,11 +63,7 @@ HeadSvdView::HeadSvdView(std::shared_ptr<const Result> result, QWidget* parent)
     userChanged();
   });
 
-  detail_ = new QLabel(this);
-  detail_->setWordWrap(true);
-  detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  detail_->setContentsMargins(8, 2, 8, 6);
-  addBelowFigure(detail_);
+  detail_ = addDetailLabel();
   detail_->setText(detailText());
 }
 

@@ -59,11 +59,7 @@ LogitLensView::LogitLensView(std::shared_ptr<const Result> result, QWidget* pare
   row->addStretch(1);
   row->addWidget(scaleEditor_);
   controlsLayout()->addLayout(row);
-  detail_ = new QLabel(this);
-  detail_->setWordWrap(true);
-  detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  detail_->setContentsMargins(8, 2, 8, 6);
-  addBelowFigure(detail_);
+  detail_ = addDetailLabel();
 
   connect(positionSpin_, &QSpinBox::valueChanged, this, [this](int v) {
     position_ = v;

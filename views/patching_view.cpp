@@ -99,11 +99,7 @@ void PatchingView::buildControls() {
   row->addWidget(scaleEditor_);
   controlsLayout()->addLayout(row);
 
-  detail_ = new QLabel(this);
-  detail_->setWordWrap(true);
-  detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  detail_->setContentsMargins(8, 2, 8, 6);
-  addBelowFigure(detail_);
+  detail_ = addDetailLabel();
 
   connect(sliceBox_, &QComboBox::activated, this, [this](int i) {
     slice_ = kind_ == Kind::Heads ? i - 1 : i;

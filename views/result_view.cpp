@@ -53,6 +53,15 @@ std::vector<int> ResultView::figureLayers() const { return {}; }
 
 void ResultView::addBelowFigure(QWidget* widget) { layout()->addWidget(widget); }
 
+QLabel* ResultView::addDetailLabel() {
+  auto* label = new QLabel(this);
+  label->setWordWrap(true);
+  label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  label->setContentsMargins(8, 2, 8, 6);
+  addBelowFigure(label);
+  return label;
+}
+
 QWidget* ResultView::canvas() const { return canvas_; }
 
 void ResultView::canvasClicked(const QPoint&) {}

@@ -13,6 +13,7 @@
 
 class QComboBox;
 class QHBoxLayout;
+class QLabel;
 class QPainter;
 class QScrollArea;
 class QVBoxLayout;
@@ -69,6 +70,8 @@ class ResultView : public QWidget {
                              std::function<void(const std::string&)> chosen);
   /// Adds `widget` under the figure (a detail panel).
   void addBelowFigure(QWidget* widget);
+  /// A selectable, word-wrapped text label below the figure (clicked-cell details, lists).
+  QLabel* addDetailLabel();
   /// A click (press and release without dragging) on the canvas.
   virtual void canvasClicked(const QPoint& canvasPos);
   /// Wheel events on the canvas; return true when consumed (e.g. zoom).

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/io/safetensors.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "core/util/error.h"
@@ -187,10 +188,20 @@ TEST_CASE("attribution patching compared with activation patching", "[probes]") 
   const Result r = probes::run_probe(probe, *model, gpt2_inputs(),
                                      {{"target", "z"}, {"compare", true}});
   REQUIRE(r.arrays.count("activation_effect") == 1);
-  CHECK(r.array("activation_effect").shape == r.array("effect").shape);
-  const double corr = r.meta["correlation"].get<double>();
-  CHECK(corr >= -1.0);
-  CHECK(corr <= 1.0);
+  // The real effect is activation patching's, as a change from the corrupted metric.
+  const SafetensorsFile golden(golden_dir() / "probes" / "gpt2" / "probes.safetensors");
+  const at::Tensor want = golden.tensor("activation_patching/z", at::kFloat) -
+                          golden.tensor("metric/corrupted", at::kFloat);
+  const Array& got = r.array("activation_effect");
+  REQUIRE(got.shape == std::vector<int64_t>{2, 4});
+  CHECK((at::tensor(got.data).view({2, 4}) - want).abs().max().item<double>() <= 1e-4);
+  // And the correlation is Pearson's r of the two arrays.
+  const at::Tensor x = at::tensor(r.array("effect").data, at::kDouble);
+  const at::Tensor y = at::tensor(got.data, at::kDouble);
+  const at::Tensor xc = x - x.mean(), yc = y - y.mean();
+  const double pearson =
+      ((xc * yc).sum() / ((xc * xc).sum() * (yc * yc).sum()).sqrt()).item<double>();
+  CHECK(r.meta["correlation"].get<double>() == Approx(pearson).margin(1e-6));
 }
 
 }  // namespace mechscope::test
