@@ -1,12 +1,20 @@
 #pragma once
-/// Attention-pattern head scores on repeated random token sequences [BOS, s, s] (Olsson et al.;
-/// TransformerLens's induction-score recipe): for every layer and head,
-///   induction       = mean attention from a second-copy token to the token after its first copy,
-///   previous_token  = mean attention to the previous position,
-///   duplicate_token = mean attention from a second-copy token to its first copy.
+/// Attention-pattern head scores with TransformerLens `head_detector` semantics (detect_head):
+/// a detection pattern D [query, key] per sequence, and for each head either
+///   mul: Σ A·D / Σ A                          (the share of attention on D's cells), or
+///   abs: 1 − round(Σ |A − D| / T, 3)           (1 = A equals D),
+/// where A is the head's attention pattern with the BOS column and/or the diagonal zeroed when
+/// asked (for abs: those cells of |A − D|), averaged over the sequences. The patterns:
+///   previous_token  D[i, i−1] = 1,
+///   duplicate_token D[i, j] = 1 for j < i holding the same token as i,
+///   induction       D[i, j] = 1 when j − 1 < i holds the token of i (the duplicate pattern
+///                   shifted one key to the right),
+/// and the shifted-induction family D_d[i, j] = duplicate[i, j − d] (d = 0 duplicate, d = 1
+/// induction, d > 1 heads that read further past the earlier occurrence).
 #include <ATen/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -16,26 +24,39 @@ class Model;
 
 namespace mechscope::probes {
 
-struct HeadScores {
-  at::Tensor induction;        // [n_layers, n_heads]
-  at::Tensor previous_token;   // [n_layers, n_heads]
-  at::Tensor duplicate_token;  // [n_layers, n_heads]
-  /// Mean attention from a second-copy token to the position `d` after its first copy, for d in
-  /// kFirstOffset … kFirstOffset + n_offsets - 1: [n_layers, n_heads, n_offsets]. d = 0 is the
-  /// duplicate-token score, d = 1 the induction score; larger d finds heads that look further
-  /// ahead of the earlier copy.
-  at::Tensor by_offset;
-  static constexpr int64_t kFirstOffset = -1, kOffsets = 6;
+struct DetectorOptions {
+  bool exclude_bos = true;  ///< Zero attention to position 0 (TransformerLens' default: false).
+  bool exclude_current_token = false;
+  bool abs_measure = false;  ///< TransformerLens' "abs" error measure (else "mul").
+  int64_t max_offset = 4;    ///< by_offset holds d = 0 … max_offset.
 };
 
-/// Scores on `batch` sequences of `half` random tokens drawn from [min_token, d_vocab), each
-/// repeated once, after a BOS token when the model has one.
+struct HeadScores {
+  at::Tensor previous_token;   // [n_layers, n_heads]
+  at::Tensor duplicate_token;  // [n_layers, n_heads]
+  at::Tensor induction;        // [n_layers, n_heads]
+  at::Tensor by_offset;        // [n_layers, n_heads, max_offset + 1]
+  at::Tensor first_pattern;    // [n_layers, n_heads, T, T]: the attention on sequence 0
+};
+
+/// Scores every head on `tokens` [batch, T] (one forward pass; the mean over the batch, as
+/// TransformerLens' detect_head over a list of prompts). `progress` (may be empty) gets the
+/// fraction of layers done.
+HeadScores detect_heads(const Model& model, const at::Tensor& tokens,
+                        const DetectorOptions& options = {},
+                        const std::function<void(double)>& progress = {});
+
+/// `batch` sequences [BOS, s, s]: `half` tokens drawn with replacement from `pool` (empty: every
+/// id of the vocabulary but BOS, EOS, the image token and "<…>" control tokens such as <pad>,
+/// <unk> or <|endoftext|>), repeated once; no BOS
+/// when the model has none. Throws mechscope::Error when 2 half (+ BOS) exceeds the context.
+at::Tensor repeated_random_tokens(const Model& model, int64_t batch, int64_t half, uint64_t seed,
+                                  const std::vector<int64_t>& pool = {});
+
+/// detect_heads on repeated_random_tokens.
 HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
-                                         uint64_t seed, int64_t min_token = 0);
-/// The same with tokens drawn from `pool` (e.g. the induction task's own tokens for a model
-/// trained on it: heads are scored in distribution).
-HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
-                                         uint64_t seed, const std::vector<int64_t>& pool);
+                                         uint64_t seed, const std::vector<int64_t>& pool = {},
+                                         const DetectorOptions& options = {});
 
 /// The (layer, head) pairs of `scores` [n_layers, n_heads], best first.
 std::vector<std::pair<int64_t, int64_t>> ranked_heads(const at::Tensor& scores);

@@ -50,7 +50,7 @@ bool ProbeInputs::has(Input input) const {
     case Input::Corrupt: return corrupt_tokens.has_value();
     case Input::Answer: return answer_id.has_value() || !answer.empty();
     case Input::Wrong: return wrong_id.has_value() || !wrong.empty();
-    case Input::Image: return !image.empty();
+    case Input::Image: return !image.empty() || !image_rgb.empty();
   }
   return false;
 }
@@ -66,6 +66,7 @@ nlohmann::json ProbeInputs::to_json() const {
   if (!wrong.empty()) j["wrong"] = wrong;
   if (wrong_id) j["wrong_id"] = *wrong_id;
   if (!image.empty()) j["image"] = image;
+  if (!image_rgb.empty()) j["image_size"] = {image_rgb.height, image_rgb.width};
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/image/image_file.h"
 #include "core/session/result.h"
 
 namespace mechscope {
@@ -75,7 +76,10 @@ struct ProbeInputs {
   std::optional<int64_t> answer_id;
   std::string wrong;
   std::optional<int64_t> wrong_id;
-  std::string image;  ///< An image file (vision-language models).
+  std::string image;  ///< An image file (vision-language models), or a name for image_rgb.
+  /// The decoded image; run_probe() reads `image` into it when it is empty, and makes the
+  /// prompt's tokens hold the image's positions (see prepare_image_tokens).
+  RgbImage image_rgb;
 
   bool has(Input input) const;
   /// {"prompt", "tokens", "corrupt_prompt", "corrupt_tokens", "answer", "answer_id", …}: the

@@ -22,6 +22,9 @@ const ProbeRegistry& ProbeRegistry::builtin() {
            head_svd_probe(),
            composition_probe(),
            channels_probe(),
+           head_detector_probe(),
+           attention_knockout_probe(),
+           information_flow_probe(),
          })
       r.add(std::move(probe));
     return r;

@@ -1,6 +1,9 @@
 #include "probes/run_probe.h"
 
+#include <algorithm>
+
 #include "core/model/model.h"
+#include "core/model/vision.h"
 #include "core/util/error.h"
 #include "probes/options.h"
 #include "probes/result_meta.h"
@@ -48,6 +51,40 @@ int64_t single_token(const Model& model, const std::string& text, const std::str
   return ids[0];
 }
 
+void prepare_image_tokens(const Model& model, ProbeInputs& inputs) {
+  const auto image_id = model.image_token_id();
+  const bool has_image = !inputs.image.empty() || !inputs.image_rgb.empty();
+  if (!model.vision()) {
+    if (has_image)
+      throw Error("The model " + model.source().path +
+                  " is not a vision-language model: it cannot read an image.");
+    return;
+  }
+  if (inputs.image_rgb.empty() && !inputs.image.empty())
+    inputs.image_rgb = read_image_file(inputs.image);
+  auto count = [&](const std::vector<int64_t>& ids) {
+    return std::count(ids.begin(), ids.end(), *image_id);
+  };
+  const int64_t n_image = model.vision()->tokens_per_image();
+  auto prepare = [&](std::vector<int64_t>& ids) {
+    const int64_t n = count(ids);
+    if (n == 0 && has_image) {
+      // No <image> in the text: the image goes first, after BOS (LLaVA's usual layout).
+      const auto bos = model.config().bos_token_id;
+      const size_t at = !ids.empty() && bos && ids[0] == *bos ? 1 : 0;
+      ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(at), *image_id);
+    } else if (n > 0 && !has_image) {
+      throw Error("The prompt has an image token but no image was given (--image FILE).");
+    } else if (n != 1 && n != n_image) {
+      throw Error("The prompt has " + std::to_string(n) + " image tokens; one image per prompt " +
+                  "is supported (one <image> token, or " + std::to_string(n_image) + " expanded).");
+    }
+    if (count(ids) == 1) ids = model.expand_image_tokens(ids);
+  };
+  if (!inputs.tokens.empty()) prepare(inputs.tokens);
+  if (inputs.corrupt_tokens) prepare(*inputs.corrupt_tokens);
+}
+
 Result run_probe(const Probe& probe, const Model& model, ProbeInputs inputs,
                  const nlohmann::json& options, const Progress& progress) {
   const ProbeInfo& info = probe.info();
@@ -75,6 +112,8 @@ Result run_probe(const Probe& probe, const Model& model, ProbeInputs inputs,
   if (inputs.answer_id && inputs.wrong_id && *inputs.answer_id == *inputs.wrong_id)
     throw Error("The answer and the wrong answer are the same token (" +
                 std::to_string(*inputs.answer_id) + ").");
+
+  if (info.needs(Input::Image)) prepare_image_tokens(model, inputs);
 
   report(progress, 0.0);
   Result result = probe.run(model, inputs, Options(resolved), progress);

@@ -19,6 +19,13 @@ namespace mechscope::probes {
 Result run_probe(const Probe& probe, const Model& model, ProbeInputs inputs,
                  const nlohmann::json& options = nullptr, const Progress& progress = {});
 
+/// For a probe that takes an image: decodes `inputs.image` into image_rgb (when empty), and
+/// makes the prompt (and corrupted prompt) hold the image's positions — a lone image token is
+/// expanded to tokens_per_image; a prompt without one gets it after BOS. Throws mechscope::Error
+/// for an image given to a text-only model, an image token without an image, or several images.
+/// Does nothing for a text-only model without an image.
+void prepare_image_tokens(const Model& model, ProbeInputs& inputs);
+
 /// The one token `text` encodes to (without BOS). Throws naming `what` ("answer") and the
 /// tokens when it is not exactly one, or when the model has no tokenizer.
 int64_t single_token(const Model& model, const std::string& text, const std::string& what);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/model/model.h"
+#include "core/model/vision.h"
 #include "core/util/error.h"
 #include "core/util/memory.h"
 #include "probes/result_meta.h"
@@ -27,6 +28,23 @@ Array to_array(const at::Tensor& t, std::vector<Axis> axes) {
 
 at::Tensor prompt_tensor(const Model& model, const std::vector<int64_t>& tokens) {
   return at::tensor(tokens, at::kLong).view({1, -1}).to(model.device());
+}
+
+at::Tensor prompt_pixels(const Model& model, const ProbeInputs& inputs) {
+  if (inputs.image_rgb.empty() || !model.vision()) return {};
+  const RgbImage& im = inputs.image_rgb;
+  return preprocess_image(im.rgb.data(), im.height, im.width, model.vision()->preprocess())
+      .unsqueeze(0)
+      .to(model.device(), model.dtype());
+}
+
+ForwardOutput run_tokens(const Model& model, const at::Tensor& tokens, const at::Tensor& pixels,
+                         const HookSet* hooks) {
+  if (!pixels.defined()) return model.run(tokens, {}, hooks);
+  const at::Tensor px = pixels.size(0) == tokens.size(0)
+                            ? pixels
+                            : pixels.expand({tokens.size(0), -1, -1, -1}).contiguous();
+  return model.run_multimodal(tokens, px, {}, hooks);
 }
 
 nlohmann::json token_strings(const Model& model, const at::Tensor& ids) {

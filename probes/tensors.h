@@ -6,11 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/model/model.h"
 #include "core/session/result.h"
-
-namespace mechscope {
-class Model;
-}
+#include "probes/probe.h"
 
 namespace mechscope::probes {
 
@@ -19,6 +17,15 @@ Array to_array(const at::Tensor& t, std::vector<Axis> axes);
 
 /// One prompt as a [1, pos] int64 tensor on the model's device.
 at::Tensor prompt_tensor(const Model& model, const std::vector<int64_t>& tokens);
+
+/// The prompt's image as pixel values [1, 3, S, S] on the model's device (preprocessed as the
+/// model's preprocessor_config.json says), or an undefined tensor without an image.
+at::Tensor prompt_pixels(const Model& model, const ProbeInputs& inputs);
+
+/// The forward pass of `tokens` [batch, pos], through the vision side when `pixels` is defined
+/// ([1 or batch, 3, S, S]; one image is shared by every row).
+ForwardOutput run_tokens(const Model& model, const at::Tensor& tokens, const at::Tensor& pixels,
+                         const HookSet* hooks = nullptr);
 
 /// {"<id>": "<text>"} for every id in `ids` (any shape, ids stored as numbers): what views show
 /// for *_token arrays (they have no tokenizer).

@@ -10,6 +10,7 @@ BUILD=${MECHSCOPE_BUILD_DIR:-$ROOT/build}
 
 PACKAGES=(cmake ninja-build g++ ccache pkg-config libtorch-dev libopenblas0-pthread
           qt6-base-dev qt6-svg-dev libhdf5-dev nlohmann-json3-dev catch2 libpcre2-dev
+          libpng-dev libjpeg-dev
           xvfb xauth)
 
 install_missing() {

@@ -12,6 +12,7 @@
 #include "probes/head_scores.h"
 #include "probes/registry.h"
 #include "probes/run_probe.h"
+#include "probes/tasks/induction.h"
 
 namespace mechscope::cli {
 using namespace probes;  // head scores, ablation, knockout
@@ -23,20 +24,18 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
   const auto& clean = ctx.clean;
   const auto& accuracy_with = ctx.accuracy_with;
   std::cerr << "Scoring heads…\n";
-  // In distribution: the induction task's own tokens when the model knows them (mechscope's
-  // models), else random ids.
+  // Random sequences of the words the induction task copies (the whole vocabulary of mechscope's
+  // models; random ids for other models), scored as TransformerLens' head detector does.
   std::vector<int64_t> pool;
   if (model->tokenizer() != nullptr)
-    for (const auto& w : tasks::make_task("induction")->vocabulary())
+    for (const auto& w : tasks::InductionTask::copy_pool())
       if (auto id = model->tokenizer()->token_to_id(w)) pool.push_back(*id);
+  if (pool.size() < 50) pool.clear();
   const int64_t half = std::min<int64_t>(24, (c.n_ctx - 1) / 2);
-  HeadScores scores = pool.size() >= 50 ? repeated_sequence_head_scores(*model, 32, half, seed, pool)
-                                        : repeated_sequence_head_scores(*model, 32, half, seed, 0);
-  // Copying heads: attention from a second-copy token to the token d >= 1 after its first copy
-  // (d = 1: the textbook induction head; a model may also read further ahead of the copy).
-  const int64_t first_forward = 1 - HeadScores::kFirstOffset;  // index of d = 1
-  auto [forward, forward_index] =
-      scores.by_offset.slice(2, first_forward).max(2);  // [layers, heads] each
+  HeadScores scores = repeated_sequence_head_scores(*model, 32, half, seed, pool);
+  // Copying heads: attention to the token d >= 1 after an earlier copy (d = 1: the textbook
+  // induction head; a model may also read further past the copy).
+  auto [forward, forward_index] = scores.by_offset.slice(2, 1).max(2);  // [layers, heads] each
   auto offset_of = [&](const std::pair<int64_t, int64_t>& h) {
     return forward_index[h.first][h.second].item<int64_t>() + 1;
   };
@@ -74,7 +73,7 @@ void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::j
 
   md << "## Known mechanisms (measured with mechscope's own probes)\n\n"
      << "Head scores on 32 repeated sequences of " << half << " random "
-     << (pool.size() >= 50 ? "induction-task tokens" : "tokens")
+     << (pool.empty() ? "tokens" : "vocabulary words")
      << " (`probes/head_scores.h`): mean attention from a second-copy token to the token d "
         "after its first occurrence (d = 1: induction; best d ≥ 1 shown), to its first "
         "occurrence (duplicate-token) and to the previous position (previous-token).\n\n"

@@ -26,18 +26,6 @@ Array layer_head_array(const at::Tensor& scores) {
   return a;
 }
 
-at::Tensor pick(const HeadScores& all, HeadScoreKind kind) {
-  switch (kind) {
-    case HeadScoreKind::PreviousToken:
-      return all.previous_token;
-    case HeadScoreKind::DuplicateToken:
-      return all.duplicate_token;
-    case HeadScoreKind::Induction:
-      return all.induction;
-  }
-  return {};
-}
-
 /// The best heads as "L1H3" labels, best first.
 nlohmann::json top_heads(const at::Tensor& scores, size_t count) {
   nlohmann::json out = nlohmann::json::array();
@@ -73,7 +61,7 @@ nlohmann::json HeadScoresPlugin::optionsSchema() const {
           {"default", "prompt"},
           {"description",
            "Score on the prompt's tokens, or on random token sequences repeated once "
-           "([BOS, s, s], tokens drawn from the whole vocabulary)."}}},
+           "([BOS, s, s], tokens drawn from the whole vocabulary), averaged."}}},
         {"batch",
          {{"type", "integer"},
           {"default", 4},
@@ -99,9 +87,16 @@ Result HeadScoresPlugin::run(const Model& model, const PluginInputs& inputs,
     const int64_t batch = options.at("batch").get<int64_t>();
     const int64_t length = options.at("length").get<int64_t>();
     if (batch < 1 || length < 1) throw Error("batch and length must be at least 1.");
-    scores = pick(
-        repeated_sequence_head_scores(model, batch, length, options.at("seed").get<uint64_t>(), 0),
-        kind);
+    // The prompt scores of each random sequence, averaged.
+    const at::Tensor seqs =
+        repeated_random_tokens(model, batch, length, options.at("seed").get<uint64_t>());
+    for (int64_t b = 0; b < batch; ++b) {
+      const at::Tensor row = seqs[b].contiguous();
+      at::Tensor s = prompt_head_scores(
+          model, {row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel()}, kind);
+      scores = scores.defined() ? scores + s : s;
+    }
+    scores = scores / double(batch);
   } else {
     if (inputs.tokens.empty()) throw Error("There is no prompt to score heads on.");
     scores = prompt_head_scores(model, inputs.tokens, kind);

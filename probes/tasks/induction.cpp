@@ -4,6 +4,7 @@
 #include <set>
 
 #include "probes/tasks/task_util.h"
+#include "probes/tasks/vocabulary.h"
 #include "probes/tasks/word_pools.h"
 
 namespace mechscope::tasks {
@@ -15,11 +16,24 @@ constexpr int64_t kMaxPeriod = 48;
 
 }  // namespace
 
+const std::vector<std::string>& InductionTask::copy_pool() {
+  // Every word of the project's vocabulary but the special tokens. project_vocabulary() asks this
+  // task only for vocabulary() (the nonsense tokens), so there is no cycle.
+  static const std::vector<std::string> pool = [] {
+    std::vector<std::string> out;
+    const auto& specials = special_tokens();
+    for (auto& w : project_vocabulary())
+      if (std::find(specials.begin(), specials.end(), w) == specials.end()) out.push_back(w);
+    return out;
+  }();
+  return pool;
+}
+
 std::string InductionTask::name() const { return "induction"; }
 
 std::string InductionTask::description() const {
-  return "A sequence of k distinct random tokens (tok_000 .. tok_199), then the same sequence "
-         "again, cut off partway into the repeat: the answer is the next token of the repeat, "
+  return "A sequence of k distinct random words drawn from the whole vocabulary (every task's "
+         "words and the nonsense tokens tok_000 .. tok_199), then the same sequence again, cut off partway into the repeat: the answer is the next token of the repeat, "
          "predictable only by copying. The corrupted prompt replaces the first copy by k other "
          "random tokens (none of them in the clean sequence), so nothing can be copied; its "
          "corrupt_answer is the corrupted first copy's token at the answer's offset.";
@@ -28,13 +42,13 @@ std::string InductionTask::description() const {
 Example InductionTask::sample(std::mt19937_64& rng, const TaskOptions& options) const {
   // k + m words with 1 <= m < k: the smallest prompt is k = 4, m = 1.
   util::require_words(name(), kMinPeriod + 1, options.max_words);
-  const auto& pool = pools::nonsense_tokens();
+  const auto& pool = copy_pool();
   const int64_t max_k = std::clamp<int64_t>(options.max_words / 2 + 1, kMinPeriod, kMaxPeriod);
   const int64_t k = util::uniform_int(rng, kMinPeriod, max_k);
   // m words of the repeat are in the prompt (the answer is the (m+1)-th); k + m <= max_words.
   const int64_t m = util::uniform_int(rng, 1, std::min(k - 1, options.max_words - k));
 
-  const std::vector<size_t> order = util::sample_indices(rng, pool.size(), pool.size());
+  const std::vector<size_t> order = util::sample_indices(rng, pool.size(), 2 * k);
   std::vector<std::string> seq, other;
   for (int64_t i = 0; i < k; ++i) seq.push_back(pool[order[i]]);
   for (int64_t i = 0; i < k; ++i) other.push_back(pool[order[k + i]]);

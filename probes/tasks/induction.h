@@ -3,14 +3,18 @@
 
 namespace mechscope::tasks {
 
-/// Induction: a sequence of random tokens repeated once; the model must copy the next
-/// token of the repeat.
+/// Induction: a sequence of random words repeated once; the model must copy the next word of the
+/// repeat. The words come from the whole project vocabulary, so a model trained on it learns to
+/// copy any word (the textbook previous-token + induction circuit), not a memorised set.
 class InductionTask : public Task {
  public:
   std::string name() const override;
   std::string description() const override;
   Example sample(std::mt19937_64& rng, const TaskOptions& options) const override;
+  /// The nonsense tokens tok_000 .. tok_199 (the words only this task emits).
   std::vector<std::string> vocabulary() const override;
+  /// The words sequences are drawn from: the project vocabulary without the special tokens.
+  static const std::vector<std::string>& copy_pool();
 };
 
 }  // namespace mechscope::tasks

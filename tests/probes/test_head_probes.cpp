@@ -3,7 +3,11 @@
 #include <c10/core/InferenceMode.h>
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
 
+#include "core/io/mapped_file.h"
+#include "core/io/safetensors.h"
 #include "core/model/loader.h"
 #include "probes/ablation.h"
 #include "probes/head_scores.h"
@@ -12,12 +16,60 @@
 using namespace mechscope;
 using namespace mechscope::probes;
 
-TEST_CASE("head scores are attention averages in [0, 1] of the right shape", "[probes]") {
+TEST_CASE("the head detector equals TransformerLens detect_head", "[probes][goldens]") {
+  // tests/reference/make_head_goldens.py: TL's own detect_head on the bridge of each tiny model.
+  for (const std::string name : {"gpt2", "llama_gqa", "neox_parallel", "neox_sequential"}) {
+    auto m = load_model(test::golden_dir() / "models" / name);
+    const auto dir = test::golden_dir() / "probes" / name;
+    const auto meta = nlohmann::json::parse(read_text_file(dir / "heads.json"));
+    SafetensorsFile golden(dir / "heads.safetensors");
+    // TL scores each prompt of a list alone (their lengths may differ) and averages.
+    auto scores = [&](const std::string& source, const DetectorOptions& o) {
+      std::vector<at::Tensor> rows;
+      if (source == "prompt")
+        rows.push_back(at::tensor(meta["prompt_tokens"].get<std::vector<int64_t>>(), at::kLong));
+      else
+        for (const auto& row : meta["tokens"])
+          rows.push_back(at::tensor(row.get<std::vector<int64_t>>(), at::kLong));
+      std::vector<at::Tensor> prev, dup, ind;
+      for (const auto& r : rows) {
+        const HeadScores s = detect_heads(*m, r.unsqueeze(0), o);
+        prev.push_back(s.previous_token), dup.push_back(s.duplicate_token), ind.push_back(s.induction);
+      }
+      return std::map<std::string, at::Tensor>{{"previous_token", at::stack(prev).mean(0)},
+                                               {"duplicate_token", at::stack(dup).mean(0)},
+                                               {"induction", at::stack(ind).mean(0)}};
+    };
+    for (bool abs : {false, true})
+      for (bool bos : {false, true})
+        for (bool cur : {false, true}) {
+          DetectorOptions o;
+          o.abs_measure = abs, o.exclude_bos = bos, o.exclude_current_token = cur;
+          const std::string suffix = std::string(abs ? ".abs" : ".mul") + ".bos" +
+                                     std::to_string(int(bos)) + ".cur" + std::to_string(int(cur));
+          for (const std::string source : {"repeat", "prompt"}) {
+            for (const auto& [kind, got] : scores(source, o)) {
+              const std::string key = source + "." + kind + suffix;
+              INFO(name << " " << key);
+              const at::Tensor want = golden.tensor(key, at::kFloat);
+              REQUIRE(got.sizes() == want.sizes());
+              // abs rounds each sequence's score to 3 decimals, as TL does.
+              CHECK((got - want).abs().max().item<double>() < (abs ? 1.1e-3 : 1e-5));
+            }
+          }
+        }
+  }
+}
+
+TEST_CASE("head detector offsets: d = 0 is duplicate-token, d = 1 induction", "[probes]") {
   auto m = load_model(test::golden_dir() / "models" / "llama_gqa");
-  HeadScores s = repeated_sequence_head_scores(*m, 4, 10, 1, 0);
+  HeadScores s = repeated_sequence_head_scores(*m, 4, 10, 1);
   CHECK(s.induction.sizes() == at::IntArrayRef({2, 4}));
+  CHECK(s.by_offset.sizes() == at::IntArrayRef({2, 4, 5}));
+  CHECK(at::equal(s.by_offset.select(2, 0), s.duplicate_token));
+  CHECK(at::equal(s.by_offset.select(2, 1), s.induction));
   CHECK(s.previous_token.min().item<float>() >= 0.0f);
-  CHECK(s.induction.max().item<float>() <= 1.0f);
+  CHECK(s.first_pattern.sizes() == at::IntArrayRef({2, 4, 21, 21}));
   auto ranked = ranked_heads(s.induction);
   REQUIRE(ranked.size() == 8);
   CHECK(s.induction[ranked[0].first][ranked[0].second].item<float>() >=

@@ -25,9 +25,15 @@ std::map<std::string, double> mean_head_effect(const Model& model, const std::st
   std::map<std::string, double> mean;
   for (const tasks::Example& ex : tasks::generate(*tasks::make_task(task), 77, n)) {
     probes::ProbeInputs in;
-    in.prompt = tasks::render_words(ex.prompt);
+    // Words joined by spaces: one token per word (render_words joins digits and punctuation).
+    auto join = [](const std::vector<std::string>& w) {
+      std::string s;
+      for (const auto& x : w) s += (s.empty() ? "" : " ") + x;
+      return s;
+    };
+    in.prompt = join(ex.prompt);
     in.tokens = model.tokenizer()->encode(in.prompt, true).ids;
-    in.corrupt_prompt = tasks::render_words(ex.corrupt);
+    in.corrupt_prompt = join(ex.corrupt);
     in.corrupt_tokens = model.tokenizer()->encode(in.corrupt_prompt, true).ids;
     in.answer = ex.answer.at(0);
     in.wrong = ex.corrupt_answer.at(0);
