@@ -9,6 +9,7 @@
 #include "core/util/error.h"
 #include "probes/builtin.h"
 #include "probes/result_meta.h"
+#include "probes/tensors.h"
 
 namespace mechscope::probes {
 
@@ -44,7 +45,9 @@ Result attention_result(const Model& model, const std::vector<int64_t>& tokens,
       if (!go_on(double(l + 1) / double(layers))) cancelled = h.stop = true;
     });
   }
-  model.run(at::tensor(tokens, at::kLong).unsqueeze(0), {}, &hooks);  // [1, pos]
+  ProbeInputs with_image;
+  with_image.image_rgb = options.image;
+  run_tokens(model, prompt_tensor(model, tokens), prompt_pixels(model, with_image), &hooks);
   if (cancelled) throw Cancelled();
   if (layers_seen != layers)
     throw Error("The model reported attention patterns for " + std::to_string(layers_seen) +
@@ -70,7 +73,8 @@ std::shared_ptr<const Probe> attention_probe() {
   info.name = "attention";
   info.title = "Attention maps";
   info.description = "Every head's attention pattern on the prompt.";
-  info.inputs = {{Input::Prompt, true, "the prompt to look at"}};
+  info.inputs = {{Input::Prompt, true, "the prompt to look at"},
+                 {Input::Image, false, "the image (vision-language models)"}};
   info.arrays = {{"pattern", {"layer", "head", "query", "key"},
                   "softmax attention of each head, rows = query positions"}};
   return std::make_shared<FunctionProbe>(
@@ -79,6 +83,7 @@ std::shared_ptr<const Probe> attention_probe() {
         AttentionOptions options;
         options.prompt = in.prompt;
         options.progress = progress;
+        options.image = in.image_rgb;
         return attention_result(model, in.tokens, options);
       });
 }

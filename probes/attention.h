@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/image/image_file.h"
 #include "core/session/result.h"
 
 namespace mechscope {
@@ -20,6 +21,8 @@ struct AttentionOptions {
   /// Optional. Called with the fraction done (0 before the run, then after each layer, 1 last);
   /// returning false cancels: the run stops and attention_result throws mechscope::Cancelled.
   std::function<bool(double)> progress;
+  /// Vision-language models: the image the prompt's (expanded) image tokens stand for.
+  RgbImage image;
 };
 
 /// Runs `model` once on `tokens` (one prompt) and keeps every blocks.{l}.attn.hook_pattern.

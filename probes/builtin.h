@@ -19,6 +19,8 @@ std::shared_ptr<const Probe> head_svd_probe();
 std::shared_ptr<const Probe> composition_probe();
 std::shared_ptr<const Probe> channels_probe();
 std::shared_ptr<const Probe> head_detector_probe();
+std::shared_ptr<const Probe> retrieval_heads_probe();
+std::shared_ptr<const Probe> head_masking_probe();
 std::shared_ptr<const Probe> attention_knockout_probe();
 std::shared_ptr<const Probe> information_flow_probe();
 

@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include "core/model/model.h"
+#include "core/util/error.h"
 #include "probes/builtin.h"
 #include "probes/head_scores.h"
 #include "probes/result_meta.h"
@@ -34,6 +35,10 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   o.abs_measure = options.string("error_measure") == "abs";
   o.max_offset = options.integer("max_offset");
   const bool on_prompt = !in.tokens.empty();
+  const bool second_copy = options.string("rows") == "second_copy";
+  if (on_prompt && second_copy)
+    throw Error("rows=second_copy scores random repeated sequences; a prompt has no second copy "
+                "(leave the prompt empty, or use rows=all).");
   at::Tensor tokens;
   if (on_prompt) {
     tokens = at::tensor(in.tokens, at::kLong).unsqueeze(0);
@@ -42,6 +47,7 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
     const int64_t half = std::min<int64_t>(options.integer("length"), (c.n_ctx - bos) / 2);
     tokens = repeated_random_tokens(model, options.integer("examples"), half,
                                     uint64_t(options.integer("seed")));
+    if (second_copy) o.first_query = bos + half;
   }
   report(progress, 0.0);
   HeadScores s = detect_heads(model, tokens, o, [&](double f) { report(progress, f); });
@@ -97,6 +103,9 @@ std::shared_ptr<const Probe> head_detector_probe() {
       {"exclude_current_token", T::Boolean, false, {}, {}, {}, "ignore attention to the query's own position"},
       {"error_measure", T::String, "mul", {"mul", "abs"}, {}, {},
        "mul: share of attention on the pattern; abs: 1 − Σ|A − D| / T"},
+      {"rows", T::String, "all", {"all", "second_copy"}, {}, {},
+       "all: every query row (detect_head); second_copy: only the repeat's rows (the induction "
+       "score of TransformerLens' main demo; random sequences only)"},
       {"max_offset", T::Integer, 4, {}, 1.0, 16.0, "induction_offset holds d = 0 … max_offset"},
       {"threshold", T::Number, 0.5, {}, 0.0, 1.0, "heads above it are listed in the metadata"}};
   info.arrays = {

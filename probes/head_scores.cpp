@@ -19,6 +19,7 @@ at::Tensor similarity(const at::Tensor& pattern, const at::Tensor& d, const Dete
   at::Tensor keep = at::ones({T, T}, pattern.options());
   if (o.exclude_bos) keep.select(1, 0).zero_();
   if (o.exclude_current_token) keep.diagonal().zero_();
+  if (o.first_query > 0) keep.slice(0, 0, std::min(o.first_query, T)).zero_();
   const at::Tensor dd = d.unsqueeze(1);  // [batch, 1, T, T]
   if (!o.abs_measure) {
     const at::Tensor a = pattern * keep;

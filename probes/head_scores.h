@@ -29,6 +29,10 @@ struct DetectorOptions {
   bool exclude_current_token = false;
   bool abs_measure = false;  ///< TransformerLens' "abs" error measure (else "mul").
   int64_t max_offset = 4;    ///< by_offset holds d = 0 … max_offset.
+  /// Queries before this position are left out (their rows zeroed, as excluded cells are): on
+  /// [BOS, s, s], 1 + |s| scores the second copy only — the induction score of TransformerLens'
+  /// main demo — instead of detect_head's every row.
+  int64_t first_query = 0;
 };
 
 struct HeadScores {
@@ -53,7 +57,7 @@ HeadScores detect_heads(const Model& model, const at::Tensor& tokens,
 at::Tensor repeated_random_tokens(const Model& model, int64_t batch, int64_t half, uint64_t seed,
                                   const std::vector<int64_t>& pool = {});
 
-/// detect_heads on repeated_random_tokens.
+/// detect_heads on repeated_random_tokens (DetectorOptions::first_query as given).
 HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,
                                          uint64_t seed, const std::vector<int64_t>& pool = {},
                                          const DetectorOptions& options = {});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "core/model/model.h"
 #include "probes/tensors.h"
@@ -13,13 +14,30 @@ namespace mechscope::probes {
 namespace {
 
 /// Puts the lowest finite value into the scores [batch, head, query, key] where `m` [rows or 1,
-/// query, key] is set.
-void block(at::Tensor& s, at::Tensor m) {
+/// query, key] is set. Returns the rows left with no allowed key ([batch, head, query] bool, or
+/// undefined when there are none): their attention must be zero, not uniform over masked keys.
+at::Tensor block(at::Tensor& s, at::Tensor m) {
   if (m.size(0) != s.size(0)) m = m.expand({s.size(0), -1, -1});
   const double lowest = s.scalar_type() == at::kHalf     ? -65504.0
                         : s.scalar_type() == at::kDouble ? std::numeric_limits<double>::lowest()
                                                          : double(std::numeric_limits<float>::lowest());
   s = s.masked_fill(m.unsqueeze(1), lowest);
+  at::Tensor dead = (s == lowest).all(-1);
+  return dead.any().item<bool>() ? dead : at::Tensor();
+}
+
+/// Adds the hooks of one layer: `mask(scores)` gives the edges to block for these scores.
+void add_layer(HookSet& hooks, int layer, std::function<at::Tensor(const at::Tensor&)> mask) {
+  auto dead = std::make_shared<at::Tensor>();
+  hooks.add(HookKind::AttnScores, layer, [mask, dead](HookCall& call) {
+    *dead = at::Tensor();
+    if (at::Tensor m = mask(call.value); m.defined()) *dead = block(call.value, m);
+  });
+  // A query whose every key is blocked attends to nothing (zero weights), as with −∞ scores
+  // there is nothing left to renormalise over.
+  hooks.add(HookKind::Pattern, layer, [dead](HookCall& call) {
+    if (dead->defined()) call.value = call.value.masked_fill(dead->unsqueeze(-1), 0);
+  });
 }
 
 /// The mask [rows, T, S] for scores with T queries and S keys: `blocked` covers the last T keys
@@ -37,10 +55,8 @@ void add_attention_knockout(HookSet& hooks, const at::Tensor& blocked, const at:
   for (int64_t l = 0; l < n_layers; ++l) {
     const at::Tensor active = layers.select(1, l).to(at::kBool);  // [rows]
     if (!active.any().item<bool>()) continue;
-    hooks.add(HookKind::AttnScores, static_cast<int>(l), [blocked, active](HookCall& call) {
-      at::Tensor& s = call.value;  // [batch, head, query, key]
-      block(s, fit(blocked.to(s.device()), s.size(2), s.size(3)) &
-                   active.to(s.device()).view({-1, 1, 1}));
+    add_layer(hooks, int(l), [blocked, active](const at::Tensor& s) {
+      return fit(blocked.to(s.device()), s.size(2), s.size(3)) & active.to(s.device()).view({-1, 1, 1});
     });
   }
 }
@@ -48,15 +64,14 @@ void add_attention_knockout(HookSet& hooks, const at::Tensor& blocked, const at:
 void add_attention_knockout(HookSet& hooks, const std::vector<int64_t>& layers,
                             PositionRange queries, PositionRange keys) {
   for (int64_t l : layers)
-    hooks.add(HookKind::AttnScores, static_cast<int>(l), [queries, keys](HookCall& call) {
-      at::Tensor& s = call.value;
+    add_layer(hooks, int(l), [queries, keys](const at::Tensor& s) -> at::Tensor {
       const int64_t T = s.size(2), S = s.size(3), prefix = S - T;
       const int64_t q0 = std::min(queries.begin, T), q1 = std::min(queries.end, T);
       const int64_t k0 = std::min(keys.begin, T), k1 = std::min(keys.end, T);
-      if (q0 >= q1 || k0 >= k1) return;
+      if (q0 >= q1 || k0 >= k1) return {};
       at::Tensor m = at::zeros({1, T, S}, s.options().dtype(at::kBool));
       m.slice(1, q0, q1).slice(2, prefix + k0, prefix + k1).fill_(true);
-      block(s, m);
+      return m;
     });
 }
 

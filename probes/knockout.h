@@ -2,7 +2,8 @@
 /// Attention knockout as hooks (Geva et al. 2023, "Dissecting Recall of Factual Associations"):
 /// in chosen layers, chosen queries may no longer attend to chosen keys — the lowest finite value
 /// is put in those pre-softmax attention scores (blocks.L.attn.hook_attn_scores) of every head,
-/// so their attention weights become zero and each row's other weights renormalise.
+/// so their attention weights become zero and each row's other weights renormalise (exactly, as
+/// −∞ would, with no underflow). A query left with no key attends to nothing (zero weights).
 #include <ATen/Tensor.h>
 
 #include <cstdint>

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/image/image_file.h"
+
 namespace mechscope {
 class Model;
 }
@@ -17,8 +19,9 @@ struct Prediction {
   double logit = 0;
 };
 
-/// Top-k predictions at the last position of `tokens` (one prompt).
+/// Top-k predictions at the last position of `tokens` (one prompt). With `image` (a
+/// vision-language model), the prompt's image token stands for it (see prepare_image_tokens).
 std::vector<Prediction> top_predictions(const Model& model, const std::vector<int64_t>& tokens,
-                                        int64_t k);
+                                        int64_t k, const RgbImage& image = {});
 
 }  // namespace mechscope::probes

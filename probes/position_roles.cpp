@@ -76,9 +76,13 @@ TaskPrompt task_prompt(const Model& model, const tasks::Example& ex) {
                   "word-level models (data/models).");
     words.push_back(*id);
   }
-  const auto answer = tok->token_to_id(ex.answer.at(0));
-  if (!answer) throw Error("The answer '" + ex.answer[0] + "' is not a token of this model.");
-  p.answer_id = *answer;
+  for (const auto& w : ex.answer) {
+    const auto id = tok->token_to_id(w);
+    if (!id) throw Error("The answer '" + w + "' is not a token of this model.");
+    p.answer_ids.push_back(*id);
+  }
+  if (p.answer_ids.empty()) throw Error("A '" + ex.task + "' example has no answer.");
+  p.answer_id = p.answer_ids.front();
   const auto bos = model.config().bos_token_id;
   const int64_t offset = bos ? 1 : 0;
   if (bos) p.tokens.push_back(*bos);

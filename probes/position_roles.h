@@ -33,6 +33,7 @@ struct TaskPrompt {
   std::vector<int64_t> tokens;  ///< BOS, the words, the image's positions expanded
   RgbImage image;               ///< shapes VQA: the example's image
   int64_t answer_id = -1;       ///< the first answer word
+  std::vector<int64_t> answer_ids;  ///< every answer word
   PositionRoles roles;          ///< prompt_roles plus the task's own (see task_prompt)
 };
 

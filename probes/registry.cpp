@@ -23,6 +23,8 @@ const ProbeRegistry& ProbeRegistry::builtin() {
            composition_probe(),
            channels_probe(),
            head_detector_probe(),
+           retrieval_heads_probe(),
+           head_masking_probe(),
            attention_knockout_probe(),
            information_flow_probe(),
          })

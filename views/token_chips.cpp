@@ -42,6 +42,8 @@ void TokenChips::setTokens(const QVector<TokenChip>& tokens) {
 
 QString TokenChips::chipText(int index) const {
   if (index < 0 || index >= tokens_.size()) return {};
+  if (tokens_[index].image_patches > 0)
+    return tr("▦ image × %1").arg(tokens_[index].image_patches);
   return visibleWhitespace(tokens_[index].text);
 }
 
@@ -113,7 +115,9 @@ bool TokenChips::event(QEvent* event) {
                              .arg(tokens_.size())
                              .arg(t.id)
                              .arg(chipText(i))
-                             .arg(t.special ? tr("\n(special token)") : QString()),
+                             .arg(t.image_patches > 0
+                                      ? tr("\n(an image: %1 positions)").arg(t.image_patches)
+                                      : t.special ? tr("\n(special token)") : QString()),
                          this);
     } else {
       QToolTip::hideText();
@@ -140,7 +144,10 @@ void TokenChips::paintEvent(QPaintEvent*) {
     const QRect r = rects[i];
     QPainterPath path;
     path.addRoundedRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4);
-    if (tokens_[i].special) {
+    if (tokens_[i].image_patches > 0) {
+      p.setPen(QPen(QColor(0x6d28d9), 1));
+      p.setBrush(QColor(0xede9fe));
+    } else if (tokens_[i].special) {
       p.setPen(QPen(QColor(0x9ca3af), 1, Qt::DashLine));
       p.setBrush(QColor(0xf3f4f6));
     } else {

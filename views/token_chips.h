@@ -10,6 +10,7 @@ struct TokenChip {
   QString text;          // the token's readable text, e.g. " the"
   qint64 id = 0;         // vocabulary id
   bool special = false;  // added by the tokenizer (BOS, …), not from the user's text
+  int image_patches = 0;  // > 0: an image token, standing for this many image positions
 };
 
 class TokenChips : public QWidget {

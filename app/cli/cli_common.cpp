@@ -7,6 +7,8 @@
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "core/util/error.h"
+#include "probes/run_probe.h"
+#include "probes/tensors.h"
 
 namespace mechscope::cli {
 namespace {
@@ -68,6 +70,14 @@ std::vector<int64_t> prompt_tokens(const Model& model, const Args& args) {
   auto ids = model.tokenizer()->encode(args.get("prompt"), true).ids;
   if (ids.empty()) throw Error("The prompt encodes to no tokens.");
   return ids;
+}
+
+std::pair<std::vector<int64_t>, at::Tensor> prompt_with_image(const Model& model, const Args& args) {
+  probes::ProbeInputs in;
+  in.tokens = prompt_tokens(model, args);
+  if (args.has("image")) in.image = args.get("image");
+  probes::prepare_image_tokens(model, in);
+  return {in.tokens, probes::prompt_pixels(model, in)};
 }
 
 bool interrupted() { return g_interrupted.load(); }

@@ -16,6 +16,8 @@ int cmd_cache(const std::vector<std::string>& argv) {
   auto specs = model_options();
   specs.push_back({"prompt", "TEXT", "a prompt (repeat with '\\n---\\n' separators for a batch)"});
   specs.push_back({"tokens", "ID,ID,…", "the prompt as token ids"});
+  specs.push_back({"image", "FILE", "a PNG or JPEG image for the (single) prompt (vision-language "
+                                    "models)"});
   specs.push_back({"out", "FILE.h5", "output HDF5 file", true});
   specs.push_back({"names", "REGEX", "keep only hook points whose names match (default: all)"});
   Args args(argv, specs);
@@ -28,8 +30,13 @@ int cmd_cache(const std::vector<std::string>& argv) {
   }
   auto model = load_model_from_args(args);
   c10::InferenceMode guard;
-  at::Tensor tokens, mask;
-  if (args.has("prompt") && !args.has("tokens")) {
+  at::Tensor tokens, mask, pixels;
+  if (args.has("image")) {
+    std::vector<int64_t> ids;
+    std::tie(ids, pixels) = prompt_with_image(*model, args);
+    tokens = at::tensor(ids, at::kLong).unsqueeze(0);
+    mask = at::ones_like(tokens);
+  } else if (args.has("prompt") && !args.has("tokens")) {
     // Several prompts separated by a line "---" form a right-padded batch.
     std::vector<std::string> prompts;
     std::string text = args.get("prompt"), sep = "\n---\n";
@@ -43,7 +50,7 @@ int cmd_cache(const std::vector<std::string>& argv) {
   }
   NameFilter keep = args.has("names") ? names_matching(args.get("names")) : NameFilter();
   CacheFile out;
-  out.activations = model->run_with_cache(tokens, mask, keep, &out.logits);
+  out.activations = model->run_with_cache(tokens, mask, keep, &out.logits, pixels);
   out.tokens = tokens;
   out.attention_mask = mask;
   out.attributes["model"] = model->source().path;

@@ -12,6 +12,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
   auto specs = model_options();
   specs.push_back({"prompt", "TEXT", "the prompt (BOS is added as the tokenizer says)"});
   specs.push_back({"tokens", "ID,ID,…", "the prompt as token ids instead of text"});
+  specs.push_back({"image", "FILE", "a PNG or JPEG image (vision-language models; the prompt's "
+                                    "<image> token, or one after BOS, stands for it)"});
   specs.push_back({"max-new-tokens", "N", "tokens to generate (default 32)"});
   specs.push_back({"temperature", "T", "sampling temperature; greedy when absent or 0"});
   specs.push_back({"top-k", "K", "sample from the K most likely tokens only"});
@@ -23,8 +25,9 @@ int cmd_generate(const std::vector<std::string>& argv) {
     return 0;
   }
   auto model = load_model_from_args(args);
-  std::vector<int64_t> prompt = prompt_tokens(*model, args);
+  const auto [prompt, pixels] = prompt_with_image(*model, args);
   GenerateOptions opts;
+  opts.pixel_values = &pixels;
   opts.max_new_tokens = args.integer("max-new-tokens", 32);
   if (opts.max_new_tokens < 0) throw Error("--max-new-tokens must not be negative.");
   opts.temperature = args.number("temperature", 0.0);
@@ -32,7 +35,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
   opts.seed = static_cast<uint64_t>(args.integer("seed", 0));
   const Tokenizer* tok = model->tokenizer();
   if (tok != nullptr) {
-    std::cout << (args.has("prompt") ? args.get("prompt") : tok->decode(prompt, true));
+    std::cout << (args.has("prompt") && !pixels.defined() ? args.get("prompt")
+                                                          : tok->decode(prompt, true));
   } else {
     for (size_t i = 0; i < prompt.size(); ++i) std::cout << (i ? "," : "") << prompt[i];
   }

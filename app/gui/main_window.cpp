@@ -1,5 +1,7 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/image_slot.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -115,6 +117,8 @@ MainWindow::MainWindow(QWidget* parent)
   connect(promptPanel_, &PromptPanel::runRequested, this, &MainWindow::onRun);
   connect(promptPanel_->taskPicker(), &TaskPicker::failed, this,
           [this](const QString& message) { showError(tr("Could not make an example"), message); });
+  connect(promptPanel_->imageSlot(), &ImageSlot::failed, this,
+          [this](const QString& message) { showError(tr("Could not use the image"), message); });
   promptPanel_->taskPicker()->setWordRenderer(wordRenderer(host_));
   connect(generatePanel_, &GeneratePanel::generateRequested, this, &MainWindow::onGenerate);
   connect(generatePanel_, &GeneratePanel::cancelRequested, this, &MainWindow::onCancel);
@@ -348,6 +352,7 @@ void MainWindow::onModelLoaded() {
   loadingPath_.clear();
   if (session_->results().empty()) session_->setModel(host_->identity());
   promptPanel_->taskPicker()->setMaxWords(std::max<qint64>(1, s.context - 1));  // BOS
+  promptPanel_->imageSlot()->setPatchGrid(int(s.imagePatchGrid));
   generatePanel_->setModelShape(int(s.layers), int(s.dMlp));
   statusLabel_->setText(s.hasTokenizer ? tr("Loaded %1 (%2).").arg(s.path, s.family)
                                        : tr("Loaded %1, but it has no tokenizer: reopen it with "
@@ -367,7 +372,7 @@ void MainWindow::onPromptChanged(const QString& text) {
 void MainWindow::onRun() {
   if (host_->hasModel() && !host_->busy()) {
     statusLabel_->setText(tr("Running…"));
-    host_->predict(promptPanel_->prompt(), promptPanel_->topK());
+    host_->predict(promptPanel_->prompt(), promptPanel_->topK(), promptPanel_->image());
   }
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/model/generate.h"
+#include "core/model/vision.h"
 #include "core/model/loader.h"
 #include "core/model/model.h"
 #include "core/util/error.h"
@@ -105,6 +106,8 @@ ModelSummary ModelHost::summary() const {
   s.dMlp = c.d_mlp;
   s.vocab = c.d_vocab;
   s.context = c.n_ctx;
+  if (const VisionEncoder* v = model_->vision())
+    s.imagePatchGrid = v->config().image_size / v->config().patch_size;
   s.hasTokenizer = model_->tokenizer() != nullptr;
   for (const std::string& step : model_->processing()) s.processing << qs(step);
   return s;
@@ -121,6 +124,8 @@ QVector<TokenChip> ModelHost::tokenize(const QString& prompt) const {
       chip.id = enc.ids[i];
       chip.text = qs(tok->token_text(enc.ids[i]));
       chip.special = i < enc.offsets.size() && enc.offsets[i].first == enc.offsets[i].second;
+      if (model_ && model_->vision() && model_->image_token_id() == enc.ids[i])
+        chip.image_patches = int(model_->vision()->tokens_per_image());
       chips.push_back(chip);
     }
   } catch (const std::exception&) {
@@ -208,7 +213,7 @@ void ModelHost::openModel(const QString& path, const QString& tokenizerPath) {
       });
 }
 
-void ModelHost::predict(const QString& prompt, int k) {
+void ModelHost::predict(const QString& prompt, int k, const RgbImage& image) {
   if (busy_) return;
   std::vector<int64_t> ids;
   try {
@@ -221,9 +226,9 @@ void ModelHost::predict(const QString& prompt, int k) {
   std::shared_ptr<const Model> model = model_;
   runJob<QVector<PredictionRow>>(
       tr("The forward pass failed"),
-      [model, ids, k] {
+      [model, ids, k, image] {
         QVector<PredictionRow> rows;
-        for (const Prediction& p : top_predictions(*model, ids, k))
+        for (const Prediction& p : top_predictions(*model, ids, k, image))
           rows.push_back({qs(p.text), p.token, p.probability, p.logit});
         return rows;
       },

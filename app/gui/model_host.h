@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/session/result.h"
+#include "core/image/image_file.h"
 #include "views/predictions_view.h"
 #include "views/token_chips.h"
 
@@ -31,6 +32,7 @@ struct ModelSummary {
   qint64 parameters = 0;
   qint64 layers = 0, heads = 0, kvHeads = 0, dModel = 0, dHead = 0, dMlp = 0, vocab = 0,
          context = 0;
+  qint64 imagePatchGrid = 0;  ///< Patches per image side (vision-language models), else 0.
   bool hasTokenizer = false;
   QStringList processing;  ///< Weight-processing steps applied (fold_ln, …).
 };
@@ -73,7 +75,7 @@ class ModelHost : public QObject {
   void setProcessing(const WeightProcessing& processing) { processing_ = processing; }
   const WeightProcessing& processing() const { return processing_; }
   /// Top-k next-token predictions after `prompt`.
-  void predict(const QString& prompt, int k = 10);
+  void predict(const QString& prompt, int k = 10, const RgbImage& image = {});
   /// Greedy continuation of `maxNewTokens` tokens, streamed through generationProgress().
   /// `hooks` (optional) ride along every step: clamping, steering.
   void generate(const QString& prompt, int maxNewTokens,

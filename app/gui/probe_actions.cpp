@@ -1,5 +1,7 @@
 #include "app/gui/probe_actions.h"
 
+#include "app/gui/image_slot.h"
+
 #include <QAction>
 #include <QComboBox>
 #include <QMenu>
@@ -148,6 +150,10 @@ bool ProbeActions::readInputs(const probes::ProbeInfo& info, probes::ProbeInputs
   // Answers keep their spacing: " Mary" and "Mary" are different tokens.
   if (info.needs(Input::Answer)) in.answer = prompt_->answer().toStdString();
   if (info.needs(Input::Wrong)) in.wrong = prompt_->wrongAnswer().toStdString();
+  if (info.needs(Input::Image)) {
+    in.image_rgb = prompt_->image();
+    if (!in.image_rgb.empty()) in.image = prompt_->imageSlot()->name().toStdString();
+  }
   for (const probes::InputSpec& s : info.inputs) {
     if (!s.required || in.has(s.input)) continue;
     switch (s.input) {

@@ -12,7 +12,10 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "app/gui/image_slot.h"
 #include "app/gui/task_picker.h"
+
+#include <algorithm>
 
 namespace mechscope {
 
@@ -31,6 +34,10 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   prompt_->setMaximumHeight(110);
   prompt_->installEventFilter(this);
   layout->addWidget(prompt_);
+  image_ = new ImageSlot(this);
+  image_->setObjectName("imageSlot");
+  image_->setVisible(false);
+  layout->addWidget(image_);
   buildPatchingInputs(layout);
 
   tokenCount_ = new QLabel(tr("Tokens"), this);
@@ -76,6 +83,13 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
   connect(corrupt_, &QPlainTextEdit::textChanged, this, &PromptPanel::inputsEdited);
   connect(answer_, &QLineEdit::textChanged, this, &PromptPanel::inputsEdited);
   connect(picker_, &TaskPicker::exampleReady, this, &PromptPanel::onExample);
+  connect(picker_, &TaskPicker::exampleImage, this, [this](const QImage& image) {
+    if (!image.isNull() || image_->hasImage()) image_->setImage(image, tr("task example"));
+  });
+  connect(image_, &ImageSlot::imageChanged, this, [this] {
+    setTokens(tokens_);
+    emit inputsEdited();
+  });
   connect(run_, &QPushButton::clicked, this, &PromptPanel::runRequested);
 }
 
@@ -151,11 +165,28 @@ bool PromptPanel::patchingInputsVisible() const { return patchingToggle_->isChec
 
 void PromptPanel::setPatchingInputsVisible(bool visible) { patchingToggle_->setChecked(visible); }
 
+RgbImage PromptPanel::image() const {
+  return image_->patchGrid() > 0 ? image_->rgb() : RgbImage();
+}
+
 int PromptPanel::topK() const { return k_->value(); }
 
 void PromptPanel::setTokens(const QVector<TokenChip>& tokens) {
-  chips_->setTokens(tokens);
-  tokenCount_->setText(tokens.size() == 1 ? tr("1 token") : tr("%1 tokens").arg(tokens.size()));
+  tokens_ = tokens;
+  QVector<TokenChip> shown = tokens;
+  const bool hasChip =
+      std::any_of(shown.begin(), shown.end(), [](const TokenChip& c) { return c.image_patches > 0; });
+  if (image_->hasImage() && !hasChip && image_->patchGrid() > 0) {
+    TokenChip chip;
+    chip.text = QStringLiteral("<image>");
+    chip.special = true;
+    chip.image_patches = image_->patchGrid() * image_->patchGrid();
+    shown.insert(!shown.isEmpty() && shown.front().special ? 1 : 0, chip);
+  }
+  int positions = 0;
+  for (const TokenChip& c : shown) positions += std::max(1, c.image_patches);
+  chips_->setTokens(shown);
+  tokenCount_->setText(positions == 1 ? tr("1 token") : tr("%1 tokens").arg(positions));
 }
 
 void PromptPanel::setPredictions(const QVector<PredictionRow>& rows) {

@@ -4,6 +4,7 @@
 // answer token) for probes that compare a clean and a corrupted run.
 #include <QWidget>
 
+#include "core/image/image_file.h"
 #include "views/predictions_view.h"
 #include "views/token_chips.h"
 
@@ -17,6 +18,7 @@ class QVBoxLayout;
 
 namespace mechscope {
 
+class ImageSlot;
 class TaskPicker;
 
 class PromptPanel : public QWidget {
@@ -47,10 +49,16 @@ class PromptPanel : public QWidget {
   QToolButton* patchingToggle() const { return patchingToggle_; }
   QPlainTextEdit* promptEdit() const { return prompt_; }
   TokenChips* chips() const { return chips_; }
+  /// The image input (shown for vision-language models, or when an image is set).
+  ImageSlot* imageSlot() const { return image_; }
+  /// The image for the open model: the slot's image when the model reads images, else empty.
+  RgbImage image() const;
   PredictionsView* predictions() const { return predictions_; }
   QPushButton* runButton() const { return run_; }
 
  public slots:
+  /// The prompt's tokens; with an image but no image token in the text, an image chip after BOS
+  /// shows where the probes put the image.
   void setTokens(const QVector<mechscope::TokenChip>& tokens);
   void setPredictions(const QVector<mechscope::PredictionRow>& rows);
   /// Run is enabled when a model is open and no job is running.
@@ -72,6 +80,8 @@ class PromptPanel : public QWidget {
 
   TaskPicker* picker_;
   QPlainTextEdit* prompt_;
+  ImageSlot* image_;
+  QVector<TokenChip> tokens_;  // as the host tokenised the prompt (setTokens)
   QToolButton* patchingToggle_ = nullptr;
   QWidget* patching_ = nullptr;
   QPlainTextEdit* corrupt_ = nullptr;

@@ -6,21 +6,15 @@
 #include <QPushButton>
 #include <random>
 
+#include "app/gui/image_slot.h"
+#include "probes/position_roles.h"
 #include "probes/tasks/task.h"
 
 namespace mechscope {
 
 TaskPicker::TaskPicker(QWidget* parent) : QWidget(parent) {
-  // Image tasks (shapes VQA) need a vision model and an image: this picker fills text fields.
-  for (auto& task : tasks::all_tasks()) {
-    std::mt19937_64 rng(0);
-    bool hasImage = false;
-    try {
-      hasImage = task->sample(rng, {}).image.has_value();
-    } catch (const std::exception&) {
-    }
-    if (!hasImage) tasks_.push_back(std::move(task));
-  }
+  // Every task; image tasks (shapes VQA) also hand out their image (exampleImage).
+  tasks_ = tasks::all_tasks();
 
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -71,6 +65,7 @@ void TaskPicker::newExample() {
   try {
     const tasks::Example example = task.sample(rng, options);
     newExample_->setToolTip(tr("Last: %1, seed %2").arg(combo_->currentText()).arg(seed));
+    emit exampleImage(example.image ? toQImage(probes::to_rgb(*example.image)) : QImage());
     emit exampleReady(render_(example.prompt), render_(example.corrupt), render_(example.answer),
                       render_(example.corrupt_answer));
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #pragma once
 // The prompt picker: a combo of the task suite's text tasks (probes/tasks) and a "New example"
 // button that draws the next seeded example and hands out its prompt, corrupted prompt and answer.
+#include <QImage>
 #include <QWidget>
 #include <cstdint>
 #include <functional>
@@ -47,10 +48,12 @@ class TaskPicker : public QWidget {
  signals:
   void exampleReady(const QString& prompt, const QString& corrupt, const QString& answer,
                     const QString& wrong);
+  /// Before exampleReady: the example's image (shapes VQA), or a null image for text tasks.
+  void exampleImage(const QImage& image);
   void failed(const QString& message);
 
  private:
-  std::vector<std::unique_ptr<tasks::Task>> tasks_;  // text tasks only, in suite order
+  std::vector<std::unique_ptr<tasks::Task>> tasks_;  // the suite, in order
   QComboBox* combo_;
   QPushButton* newExample_;
   WordRenderer render_;

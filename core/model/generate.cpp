@@ -16,14 +16,17 @@ std::vector<int64_t> generate(const Model& model, std::vector<int64_t> tokens,
   c10::InferenceMode guard;
   std::mt19937_64 rng(options.seed);
   const int64_t n_ctx = model.config().n_ctx;
+  const bool image = options.pixel_values != nullptr && options.pixel_values->defined();
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
+    if (image && int64_t(tokens.size()) >= n_ctx) break;
     // The most recent n_ctx tokens fit the context.
     const int64_t start = std::max<int64_t>(0, int64_t(tokens.size()) - n_ctx);
     at::Tensor input =
         at::tensor(std::vector<int64_t>(tokens.begin() + start, tokens.end()), at::kLong)
             .unsqueeze(0);  // [1, pos]
-    at::Tensor logits = model.run(input, {}, options.hooks)
-                            .logits.select(1, -1)
+    const ForwardOutput out = image ? model.run_multimodal(input, *options.pixel_values, {}, options.hooks)
+                                    : model.run(input, {}, options.hooks);
+    at::Tensor logits = out.logits.select(1, -1)
                             .squeeze(0)
                             .to(at::kCPU)
                             .to(at::kFloat);

@@ -4,6 +4,10 @@
 #include <functional>
 #include <vector>
 
+namespace at {
+class Tensor;
+}
+
 namespace mechscope {
 
 class Model;
@@ -19,6 +23,10 @@ struct GenerateOptions {
   std::function<bool(int64_t token)> on_token;
   /// Hooks carried by every forward pass (clamping, steering, ablation while generating).
   const HookSet* hooks = nullptr;
+  /// Vision-language models: the image [1, 3, S, S] the prompt's image tokens stand for. With
+  /// an image, generation stops when the sequence fills the context (the window cannot slide
+  /// past the image).
+  const at::Tensor* pixel_values = nullptr;
 };
 
 /// Returns the prompt followed by the generated tokens.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/util/error.h"
 #include "probes/tasks/task_util.h"
 
 namespace mechscope::tasks {
@@ -94,6 +95,20 @@ std::string NeedleTask::description() const {
 }
 
 Example NeedleTask::sample(std::mt19937_64& rng, const TaskOptions& options) const {
+  return build(rng, options, -1, -1);
+}
+
+Example NeedleTask::sample_at(std::mt19937_64& rng, const TaskOptions& options,
+                              int64_t haystack_words, double depth_percent) const {
+  if (depth_percent < 0 || depth_percent > 100)
+    throw Error("The needle depth must be between 0 and 100%, not " +
+                std::to_string(depth_percent) + ".");
+  return build(rng, options, std::max<int64_t>(1, haystack_words), depth_percent);
+}
+
+// haystack_words < 0 / depth_percent < 0: drawn at random (sample()).
+Example NeedleTask::build(std::mt19937_64& rng, const TaskOptions& options,
+                          int64_t haystack_words, double depth_percent) const {
   const auto& templ = util::pick(rng, needle_templates());
   const std::string noun = util::pick(rng, needle_nouns());
   std::vector<int64_t> code, other;
@@ -111,8 +126,13 @@ Example NeedleTask::sample(std::mt19937_64& rng, const TaskOptions& options) con
   size_t shortest = SIZE_MAX;
   for (const auto& f : fillers()) shortest = std::min(shortest, util::words(f).size());
   util::require_words(name(), fixed + static_cast<int64_t>(shortest), options.max_words);
+  if (haystack_words > options.max_words - fixed)
+    throw Error("A haystack of " + std::to_string(haystack_words) + " words and the needle and "
+                "question do not fit max_words = " + std::to_string(options.max_words) + ".");
   const int64_t budget =
-      util::uniform_int(rng, static_cast<int64_t>(shortest), options.max_words - fixed);
+      haystack_words > 0
+          ? std::max<int64_t>(haystack_words, static_cast<int64_t>(shortest))
+          : util::uniform_int(rng, static_cast<int64_t>(shortest), options.max_words - fixed);
   std::vector<std::vector<std::string>> sentences;
   int64_t used = 0;
   std::vector<size_t> order;
@@ -130,9 +150,10 @@ Example NeedleTask::sample(std::mt19937_64& rng, const TaskOptions& options) con
     sentences.push_back(std::move(words));
   }
 
-  const int64_t depth_step = util::uniform_int(rng, 0, 10);  // depth = step / 10
+  const double depth = depth_percent >= 0 ? depth_percent / 100.0
+                                          : static_cast<double>(util::uniform_int(rng, 0, 10)) / 10.0;
   const size_t insert_at = static_cast<size_t>(
-      std::lround(static_cast<double>(depth_step) / 10.0 * static_cast<double>(sentences.size())));
+      std::lround(depth * static_cast<double>(sentences.size())));
 
   Example ex;
   ex.task = name();
@@ -157,7 +178,7 @@ Example NeedleTask::sample(std::mt19937_64& rng, const TaskOptions& options) con
   const int64_t answer_start = needle_start + static_cast<int64_t>(util::slot(needle, "CODE"));
   ex.meta = {{"noun", noun},
              {"code", ex.answer},
-             {"depth", static_cast<double>(depth_step) / 10.0},
+             {"depth", depth},
              {"haystack_sentences", sentences.size()},
              {"needle_sentence_index", insert_at},
              {"needle_start", needle_start},

@@ -11,6 +11,16 @@ class NeedleTask : public Task {
   std::string description() const override;
   Example sample(std::mt19937_64& rng, const TaskOptions& options) const override;
   std::vector<std::string> vocabulary() const override;
+  /// An example whose haystack has about `haystack_words` words (whole sentences, at most that
+  /// many, at least one sentence) and whose needle sits at `depth_percent` (0 … 100) of it — the
+  /// grid of Wu et al.'s retrieval-head experiments. The prompt (haystack, needle and question)
+  /// must fit `options.max_words`.
+  Example sample_at(std::mt19937_64& rng, const TaskOptions& options, int64_t haystack_words,
+                    double depth_percent) const;
+
+ private:
+  Example build(std::mt19937_64& rng, const TaskOptions& options, int64_t haystack_words,
+                double depth_percent) const;
 };
 
 }  // namespace mechscope::tasks

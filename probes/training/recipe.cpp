@@ -30,6 +30,12 @@ nlohmann::json Recipe::to_json() const {
                                              {"keep_class_token", vision->keep_class_token}}
                             : nlohmann::json()},
           {"tasks", tasks},
+          {"curriculum",
+           [&] {
+             nlohmann::json c = nlohmann::json::array();
+             for (const auto& p : curriculum) c.push_back({{"until_step", p.until_step}, {"tasks", p.tasks}});
+             return c;
+           }()},
           {"max_words", max_words},
           {"lm_loss_weight", lm_loss_weight},
           {"batch_size", batch_size},
@@ -43,6 +49,12 @@ nlohmann::json Recipe::to_json() const {
           {"micro_batches", micro_batches},
           {"checkpoint_every", checkpoint_every},
           {"eval_examples", eval_examples}};
+}
+
+const std::map<std::string, double>& Recipe::tasks_at(int64_t step) const {
+  for (const auto& p : curriculum)
+    if (step < p.until_step) return p.tasks;
+  return tasks;
 }
 
 double Recipe::lr_at(int64_t step) const {
@@ -90,6 +102,19 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
       fail("'tasks' must map task names to mixture weights");
     for (auto it = j["tasks"].begin(); it != j["tasks"].end(); ++it)
       r.tasks[it.key()] = it.value().get<double>();
+    if (j.contains("curriculum")) {
+      if (!j["curriculum"].is_array()) fail("'curriculum' must be a list of phases");
+      for (const auto& ph : j["curriculum"]) {
+        Recipe::Phase phase;
+        phase.until_step = ph.at("until_step").get<int64_t>();
+        for (auto it = ph.at("tasks").begin(); it != ph.at("tasks").end(); ++it)
+          phase.tasks[it.key()] = it.value().get<double>();
+        if (phase.tasks.empty()) fail("every curriculum phase needs tasks");
+        if (!r.curriculum.empty() && phase.until_step <= r.curriculum.back().until_step)
+          fail("curriculum phases must end at increasing steps");
+        r.curriculum.push_back(std::move(phase));
+      }
+    }
     r.max_words = j.value("max_words", r.max_words);
     r.lm_loss_weight = j.value("lm_loss_weight", r.lm_loss_weight);
     r.batch_size = j.value("batch_size", r.batch_size);
@@ -110,7 +135,9 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
     fail(std::string("a field has the wrong type (") + e.what() + ")");
   }
   const auto known = tasks::task_names();
-  for (const auto& [name, w] : r.tasks) {
+  std::vector<std::pair<std::string, double>> all(r.tasks.begin(), r.tasks.end());
+  for (const auto& ph : r.curriculum) all.insert(all.end(), ph.tasks.begin(), ph.tasks.end());
+  for (const auto& [name, w] : all) {
     if (std::find(known.begin(), known.end(), name) == known.end())
       fail("unknown task '" + name + "'");
     if ((name == "shapes_vqa") != r.vision.has_value())

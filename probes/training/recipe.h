@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,16 @@ struct Recipe {
   std::optional<VisionRecipe> vision;  // present for vision-language models
   // Data.
   std::map<std::string, double> tasks;  // task name → mixture weight
+  /// Optional earlier phases: until step `until_step` (exclusive) the examples come from this
+  /// phase's mixture instead (e.g. induction alone first, so the copying circuit forms before
+  /// the other tasks compete for it). Phases are in increasing order of until_step.
+  struct Phase {
+    int64_t until_step = 0;
+    std::map<std::string, double> tasks;
+  };
+  std::vector<Phase> curriculum;
+  /// The mixture of step `step`: the first phase with step < until_step, else `tasks`.
+  const std::map<std::string, double>& tasks_at(int64_t step) const;
   int64_t max_words = 120;              // prompt budget in words
   double lm_loss_weight = 0.25;         // weight of next-token loss on every prompt position
   // Optimisation.

@@ -204,14 +204,25 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
   int64_t step = 0;
   if (resume && fs::exists(ckpt / "state.json")) step = load_checkpoint(ckpt, model, optimizer);
 
+  // Every task of the recipe (curriculum phases included); each step weighs them by its phase.
   std::vector<std::unique_ptr<tasks::Task>> task_list;
-  std::vector<double> mixture;
   std::vector<std::string> names;
-  for (const auto& [name, weight] : r.tasks) {
-    task_list.push_back(tasks::make_task(name));
-    mixture.push_back(weight);
-    names.push_back(name);
-  }
+  for (const auto* mix : [&] {
+         std::vector<const std::map<std::string, double>*> m = {&r.tasks};
+         for (const auto& p : r.curriculum) m.push_back(&p.tasks);
+         return m;
+       }())
+    for (const auto& [name, weight] : *mix)
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        task_list.push_back(tasks::make_task(name));
+        names.push_back(name);
+      }
+  auto mixture_at = [&](int64_t s) {
+    const auto& m = r.tasks_at(s);
+    std::vector<double> w;
+    for (const auto& n : names) w.push_back(m.count(n) ? m.at(n) : 0.0);
+    return w;
+  };
 
   TrainResult result;
   const auto start = Clock::now();
@@ -222,7 +233,7 @@ TrainResult train(const Recipe& r, const fs::path& out_dir, bool resume,
     const double lr = r.lr_at(step);
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    const auto examples = step_examples(r, task_list, mixture, step);
+    const auto examples = step_examples(r, task_list, mixture_at(step), step);
     optimizer.zero_grad();
     double loss_sum = 0;
     const auto chunks = length_sorted_chunks(examples, r.micro_batches);

@@ -12,7 +12,9 @@
 #include "core/model/vision.h"
 #include "probes/knockout.h"
 #include "probes/position_roles.h"
+#include "probes/ablation.h"
 #include "probes/registry.h"
+#include "probes/retrieval_heads.h"
 #include "probes/run_probe.h"
 #include "tests/test_paths.h"
 
@@ -197,6 +199,46 @@ TEST_CASE("a prompt with an image: the image token is expanded, or inserted afte
   probes::ProbeInputs to_text = in;
   CHECK_THAT(error_of([&] { probes::prepare_image_tokens(*text, to_text); }),
              Catch::Contains("not a vision-language model"));
+}
+
+}  // namespace mechscope::test
+
+namespace mechscope::test {
+
+TEST_CASE("retrieval score: m argmax hits on the copied token in the span give m / |span|",
+          "[probes]") {
+  // Span [3, 7) of 10 tokens; the generated token is 42, held at positions 4 and 8.
+  const std::vector<int64_t> tokens = {1, 5, 6, 9, 42, 11, 12, 13, 42, 2};
+  at::Tensor attn = at::full({2, 3, 10}, 0.01f);
+  attn[0][0][4] = 0.9f;  // in the span, on 42: hit
+  attn[0][1][8] = 0.9f;  // on 42 but outside the span: no hit
+  attn[0][2][5] = 0.9f;  // in the span, another token: no hit
+  attn[1][0][4] = 0.5f;  // hit
+  attn[1][1][3] = 0.7f;  // in the span, token 9: no hit
+  attn[1][2][4] = 0.3f;
+  attn[1][2][0] = 0.6f;  // argmax outside: no hit
+  at::Tensor total = at::zeros({2, 3}, at::kDouble);
+  for (int step = 0; step < 3; ++step) total += probes::retrieval_step(attn, tokens, 3, 7, 42);
+  CHECK(total[0][0].item<double>() == Approx(3.0 / 4.0));  // m = 3 steps, |span| = 4
+  CHECK(total[1][0].item<double>() == Approx(3.0 / 4.0));
+  CHECK(total.sum().item<double>() == Approx(1.5));
+  CHECK(probes::rouge1_recall({4, 7, 1}, {4, 1, 9}) == Approx(2.0 / 3.0));
+  CHECK(probes::rouge1_recall({4, 4, 1}, {4, 1, 1}) == Approx(2.0 / 3.0));
+}
+
+TEST_CASE("uniform masking gives a head equal attention over the positions it may see",
+          "[probes]") {
+  c10::InferenceMode guard;
+  auto m = load_model(golden_dir() / "models" / "llama_gqa");
+  HookSet hooks;
+  probes::add_uniform_attention(hooks, {{1, 2}});
+  at::Tensor seen;
+  hooks.add("blocks.1.attn.hook_pattern", [&](HookCall& h) { seen = h.value.clone(); });
+  m->run(at::tensor(std::vector<int64_t>{1, 14, 95, 96, 87, 111}, at::kLong).unsqueeze(0), {}, &hooks);
+  for (int64_t q = 0; q < 6; ++q)
+    for (int64_t k = 0; k < 6; ++k)
+      CHECK(seen[0][2][q][k].item<float>() == Approx(k <= q ? 1.0 / double(q + 1) : 0.0).margin(1e-6));
+  CHECK(std::abs(seen[0][1][5][0].item<float>() - 1.0f / 6.0f) > 1e-3);  // other heads untouched
 }
 
 }  // namespace mechscope::test
