@@ -27,36 +27,53 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   const std::string from = options.string("from"), to = options.string("to");
 
   std::vector<at::Tensor> changes, blocked_p;
-  nlohmann::json edges = nlohmann::json::array();
+  nlohmann::json edges = nlohmann::json::object();
+  int64_t without_roles = 0;
   const size_t n = prompts.items.size();
   for (size_t i = 0; i < n; ++i) {
     const KnockoutPrompt& p = prompts.items[i];
     const int64_t T = int64_t(p.tokens.size());
-    const auto f = parse_positions(from, p.roles, T), t = parse_positions(to, p.roles, T);
-    if (i == 0) edges = {{"from", f}, {"to", t}};
+    std::vector<int64_t> f, t;
+    try {
+      f = parse_positions(from, p.roles, T), t = parse_positions(to, p.roles, T);
+    } catch (const Error&) {
+      // A task example without the role (e.g. a shapes question with no object to point at) is
+      // left out; the user's own prompt must have it.
+      if (!prompts.from_task) throw;
+      ++without_roles;
+      continue;
+    }
+    if (edges.empty()) edges = {{"from", f}, {"to", t}};
     const at::Tensor pb = knockout_probabilities(
         model, p.tokens, p.pixels, p.answer, edge_mask(T, f, t).unsqueeze(0), layers,
         [&](double x) { report(progress, (double(i) + x) / double(n)); });
     blocked_p.push_back(pb);
     changes.push_back((pb - p.p_clean) / p.p_clean);
   }
+  if (changes.empty())
+    throw Error("None of the " + std::to_string(n) + " examples has both '" + from + "' and '" + to +
+                "' positions.");
   const at::Tensor change = at::stack(changes);  // [example, layer]
   const Axis layer{"layer", index_labels("L", L)};
   Result r;
   r.title = prompts.from_task
                 ? "Attention knockout " + from + " → " + to + " — " + options.string("task") +
-                      " (" + std::to_string(n) + " examples)"
+                      " (" + std::to_string(changes.size()) + " examples)"
                 : result_title("Attention knockout " + from + " → " + to, in.prompt);
   r.arrays["relative_change"] = to_array(change.mean(0), {layer});
   r.arrays["p_blocked"] = to_array(at::stack(blocked_p).mean(0), {layer});
   if (prompts.from_task)
     r.arrays["example_change"] =
-        to_array(change, {{"example", index_labels("", int64_t(n))}, layer});
+        to_array(change, {{"example", index_labels("", change.size(0))}, layer});
   r.meta = prompts.meta;
   r.meta["from"] = from;
   r.meta["to"] = to;
   r.meta["window"] = window;
   r.meta["first_prompt_positions"] = edges;
+  if (prompts.from_task) {
+    r.meta["examples_without_roles"] = without_roles;
+    r.meta["examples_kept"] = r.meta["examples_kept"].get<int64_t>() - without_roles;
+  }
   return r;
 }
 

@@ -43,7 +43,7 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   if (on_prompt) {
     tokens = at::tensor(in.tokens, at::kLong).unsqueeze(0);
   } else {
-    const int64_t bos = c.bos_token_id.value_or(-1) >= 0 ? 1 : 0;
+    const int64_t bos = repeats_have_bos(model) ? 1 : 0;
     const int64_t half = std::min<int64_t>(options.integer("length"), (c.n_ctx - bos) / 2);
     tokens = repeated_random_tokens(model, options.integer("examples"), half,
                                     uint64_t(options.integer("seed")));

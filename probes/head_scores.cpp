@@ -75,11 +75,16 @@ HeadScores detect_heads(const Model& model, const at::Tensor& tokens_in,
   return out;
 }
 
+bool repeats_have_bos(const Model& model) {
+  const auto bos = model.config().bos_token_id;
+  return bos && *bos >= 0 && *bos < model.config().d_vocab;
+}
+
 at::Tensor repeated_random_tokens(const Model& model, int64_t batch, int64_t half, uint64_t seed,
                                   const std::vector<int64_t>& pool_in) {
   const ModelConfig& c = model.config();
   if (batch < 1 || half < 1) throw Error("Repeated sequences need at least one token and one sequence.");
-  const int64_t bos = c.bos_token_id.value_or(-1) >= 0 ? 1 : 0;
+  const int64_t bos = repeats_have_bos(model) ? 1 : 0;
   if (2 * half + bos > c.n_ctx)
     throw Error("Sequences of 2 × " + std::to_string(half) + " tokens" + (bos ? " after BOS" : "") +
                 " do not fit the model's context of " + std::to_string(c.n_ctx) + ".");

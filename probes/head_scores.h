@@ -52,10 +52,13 @@ HeadScores detect_heads(const Model& model, const at::Tensor& tokens,
 
 /// `batch` sequences [BOS, s, s]: `half` tokens drawn with replacement from `pool` (empty: every
 /// id of the vocabulary but BOS, EOS, the image token and "<…>" control tokens such as <pad>,
-/// <unk> or <|endoftext|>), repeated once; no BOS
+/// <unk> or <|endoftext|>), repeated once; no BOS (see repeats_have_bos)
 /// when the model has none. Throws mechscope::Error when 2 half (+ BOS) exceeds the context.
 at::Tensor repeated_random_tokens(const Model& model, int64_t batch, int64_t half, uint64_t seed,
                                   const std::vector<int64_t>& pool = {});
+
+/// Whether repeated sequences start with BOS: the model has a BOS id inside its vocabulary.
+bool repeats_have_bos(const Model& model);
 
 /// detect_heads on repeated_random_tokens (DetectorOptions::first_query as given).
 HeadScores repeated_sequence_head_scores(const Model& model, int64_t batch, int64_t half,

@@ -30,8 +30,10 @@ std::string pct(double x);
 std::string fixed(double x, int digits = 2);
 std::string head_name(const std::pair<int64_t, int64_t>& h);
 
-/// Induction / previous-token / duplicate-token heads by attention pattern, and the accuracy
-/// when the induction heads are mean-ablated versus as many random heads.
+/// Previous-token and induction heads (the head_detector probe), copying accuracy on random
+/// repeated words, the accuracy when those heads are mean-ablated versus as many random heads,
+/// retrieval heads and masking them on the needle task (retrieval_heads, head_masking), and the
+/// composition of the induction heads.
 void write_text_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card);
 
 /// Q/K/V composition of `receivers` (the induction heads) with every earlier head, against the
@@ -40,8 +42,11 @@ void write_composition(const CardContext& ctx,
                        const std::vector<std::pair<int64_t, int64_t>>& receivers,
                        std::ostream& md, nlohmann::json& card);
 
-/// Accuracy by question type, the image mean-ablated, and attention knockout from the text
-/// positions to the image positions layer by layer (where the language model reads the image).
+/// Accuracy by question type, the image mean-ablated, attention knockout from the text
+/// positions to the image positions layer by layer (where the language model reads the image),
+/// and Zhang et al.'s cross-modal information-flow curves (the information_flow probe).
 void write_vlm_mechanisms(const CardContext& ctx, std::ostream& md, nlohmann::json& card);
+/// The information-flow section of write_vlm_mechanisms.
+void write_information_flow(const CardContext& ctx, std::ostream& md, nlohmann::json& card);
 
 }  // namespace mechscope::cli

@@ -114,7 +114,15 @@ int cmd_card(const std::vector<std::string>& argv) {
                  "induction task's second copy, MQAR's earlier answers)"
                : "")
        << ", plus " << log["recipe"]["lm_loss_weight"]
-       << " × next-word loss on every prompt position.\n"
+       << " × next-word loss on every prompt position.\n";
+    for (const auto& phase : log["recipe"].value("curriculum", nlohmann::json::array())) {
+      std::string tasks;
+      for (auto it = phase["tasks"].begin(); it != phase["tasks"].end(); ++it)
+        tasks += (tasks.empty() ? "" : ", ") + it.key();
+      md << "- Curriculum: until step " << phase["until_step"] << " the examples are " << tasks
+         << " only (the copying circuit forms before the other tasks compete for the model).\n";
+    }
+    md
        << "- " << log["steps"] << " steps of batch " << log["recipe"]["batch_size"] << " in "
        << fixed(log["seconds"].get<double>() / 60.0, 1)
        << " minutes on this machine (2 CPU cores, LibTorch with OpenBLAS); final training loss "

@@ -381,3 +381,55 @@ TEST_CASE("cli probes lists the registry and run runs any probe into a session",
   CHECK_THAT(cli("run logit_lens --help").out, !Catch::Contains("--corrupt"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("cli: images for vision-language models, and the head and knockout probes", "[cli]") {
+  const auto dir = scratch_path("cli_image");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string vlm = " --model " + (source_dir() / "data" / "models" / "mechscope-tiny-vlm").string();
+  const std::string png = (golden_dir() / "images" / "shapes.png").string();
+  const std::string jpg96 = (golden_dir() / "images" / "shapes_96.jpg").string();
+  // shapes.png: a red circle top-left, a blue square middle-right; the 96-pixel JPEG is resized.
+  Output color = cli("generate" + vlm + " --prompt 'What color is the circle ?' --image " + jpg96 +
+                     " --max-new-tokens 1");
+  REQUIRE(color.status == 0);
+  CHECK_THAT(color.out, Catch::EndsWith("? red\n"));
+  Output where = cli("generate" + vlm + " --prompt '<image> Where is the square ?' --image " + png +
+                     " --max-new-tokens 1");
+  CHECK_THAT(where.out, Catch::EndsWith("? right\n"));
+  const std::string h5 = (dir / "c.h5").string();
+  Output cache = cli("cache" + vlm + " --prompt 'Is there a red circle ?' --image " + png +
+                     " --names blocks.0.hook_resid_pre --out " + h5);
+  REQUIRE(cache.status == 0);
+  CHECK(read_h5(h5, "/logits").size(1) == 7 + 36);  // BOS, 36 image positions, 6 words
+  const std::string out = (dir / "s.mscope").string();
+  Output attn = cli("run attention" + vlm + " --prompt 'What shape is the blue one ?' --image " + png +
+                    " --out " + out);
+  REQUIRE(attn.status == 0);
+  CHECK_THAT(attn.out, Catch::Contains("pattern [layer 3, head 4, query 44, key 44]"));
+  Output flow = cli("run information_flow" + vlm + " --prompt 'What color is the circle ?' --image " +
+                    png + " --append --out " + out);
+  REQUIRE(flow.status == 0);
+  CHECK_THAT(flow.out, Catch::Contains("relative_change [flow 4, layer 3]") &&
+                           Catch::Contains("patch_relevance [layer 3, patch 36]"));
+  Output text_model = cli("generate --prompt hi --image " + png);
+  CHECK(text_model.status != 0);
+  CHECK_THAT(text_model.out, Catch::Contains("not a vision-language model"));
+  Output not_image = cli("generate" + vlm + " --prompt hi --image " + h5);
+  CHECK_THAT(not_image.out, Catch::Contains("c.h5") && Catch::Contains("not a PNG or JPEG"));
+
+  const std::string model = " --model " + golden_model("gpt2").string();
+  Output heads = cli("run head_detector" + model + " --option examples=4 --option length=8 --append --out " + out);
+  REQUIRE(heads.status == 0);
+  CHECK_THAT(heads.out, Catch::Contains("induction_offset [layer 2, head 4, offset 5]"));
+  Output knock = cli("run attention_knockout" + model +
+                     " --tokens 14,95,96,87,111,10,114 --option from=1:3 --option to=last "
+                     "--option window=2 --append --out " + out);
+  REQUIRE(knock.status == 0);
+  CHECK_THAT(knock.out, Catch::Contains("relative_change [layer 2]"));
+  Output role = cli("run attention_knockout" + model + " --tokens 14,95,96 --option from=subject --out " + out);
+  CHECK_THAT(role.out, Catch::Contains("no 'subject' positions"));
+  Session s = load_session(out);
+  CHECK(s.results.size() == 4);
+  std::filesystem::remove_all(dir);
+}
