@@ -18,7 +18,8 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   c10::InferenceMode guard;
   const ModelConfig& c = model.config();
   const KindCache cache =
-      run_with_kinds(model, prompt_tensor(model, in.tokens), {HookKind::ResidPre});
+      run_with_kinds(model, prompt_tensor(model, in.tokens), {HookKind::ResidPre}, false,
+                     prompt_pixels(model, in));
   report(progress, 0.5);
   std::vector<at::Tensor> rows;
   for (int l = 0; l < c.n_layers; ++l) rows.push_back(cache.at(HookKind::ResidPre, l)[0]);
@@ -53,7 +54,8 @@ std::shared_ptr<const Probe> logit_lens_probe() {
       "What the residual stream would predict if the model stopped at each layer: every "
       "layer's input through the final norm and the unembedding.";
   info.inputs = {{Input::Prompt, true, "the prompt"},
-                 {Input::Answer, false, "a token whose log-probability to follow across layers"}};
+                 {Input::Answer, false, "a token whose log-probability to follow across layers"},
+                 {Input::Image, false, "the image (vision-language models)"}};
   info.options = {{"top_k", OptionSpec::Type::Integer, 5, {}, 1.0, 100.0, "tokens kept per cell"}};
   info.arrays = {
       {"top_token", {"layer", "position", "rank"}, "top token ids (resid_pre of each layer, then "

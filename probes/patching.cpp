@@ -171,7 +171,8 @@ std::vector<Axis> effect_axes(const Model& model, Target target, bool per_positi
 }
 
 KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
-                         const std::vector<HookKind>& kinds, bool all_logits) {
+                         const std::vector<HookKind>& kinds, bool all_logits,
+                         const at::Tensor& pixels) {
   KindCache cache;
   HookSet hooks;
   if (!all_logits) hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
@@ -181,7 +182,7 @@ KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
     hooks.add(k, HookSet::kEveryLayer,
               [&slot](HookCall& h) { slot[std::max(h.layer, 0)] = h.value; });
   }
-  ForwardOutput out = model.run(tokens, {}, &hooks);
+  ForwardOutput out = run_tokens(model, tokens, pixels, &hooks);
   cache.logits = all_logits ? out.logits : model.unembed(out.resid.slice(1, -1));
   cache.resid_final = out.resid;
   return cache;

@@ -52,9 +52,11 @@ struct KindCache {
   const at::Tensor& at(HookKind kind, int layer) const { return acts.at(kind).at(layer); }
 };
 /// Runs `tokens` [batch, pos] keeping `kinds` in every layer (global kinds: layer 0 only). Only
-/// the last position is unembedded unless `all_logits`.
+/// the last position is unembedded unless `all_logits`. `pixels`: the image of a
+/// vision-language prompt (see run_tokens), or undefined.
 KindCache run_with_kinds(const Model& model, const at::Tensor& tokens,
-                         const std::vector<HookKind>& kinds, bool all_logits = false);
+                         const std::vector<HookKind>& kinds, bool all_logits = false,
+                         const at::Tensor& pixels = {});
 
 /// Output of an activation-patching sweep, shaped like the `effect` array.
 struct SweepResult {

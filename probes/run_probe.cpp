@@ -113,7 +113,14 @@ Result run_probe(const Probe& probe, const Model& model, ProbeInputs inputs,
     throw Error("The answer and the wrong answer are the same token (" +
                 std::to_string(*inputs.answer_id) + ").");
 
-  if (info.needs(Input::Image)) prepare_image_tokens(model, inputs);
+  if (info.needs(Input::Image)) {
+    prepare_image_tokens(model, inputs);
+  } else if (const auto image = model.image_token_id();
+             image && std::count(inputs.tokens.begin(), inputs.tokens.end(), *image) > 0) {
+    throw Error("The prompt has an image token, and the probe '" + info.name +
+                "' does not take images: remove <image> from the prompt, or use a probe that "
+                "reads images (attention, logit_lens, attention_knockout, information_flow).");
+  }
 
   report(progress, 0.0);
   Result result = probe.run(model, inputs, Options(resolved), progress);

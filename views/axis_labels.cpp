@@ -19,6 +19,14 @@ QStringList axisLabels(const Axis& axis, int64_t count, const nlohmann::json& fa
   return out;
 }
 
+QStringList axisLabelsOr(const Array& a, size_t d, const QString& prefix) {
+  if (d >= a.shape.size()) return {};
+  QStringList labels = d < a.axes.size() ? axisLabels(a.axes[d], a.shape[d]) : QStringList();
+  if (labels.isEmpty())
+    for (int64_t i = 0; i < a.shape[d]; ++i) labels << prefix + QString::number(i);
+  return labels;
+}
+
 QString labelOrIndex(const QStringList& labels, int index) {
   return index >= 0 && index < labels.size() ? labels[index] : QString::number(index);
 }

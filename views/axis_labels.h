@@ -12,6 +12,9 @@ namespace mechscope {
 QStringList axisLabels(const Axis& axis, int64_t count,
                        const nlohmann::json& fallback = nlohmann::json());
 
+/// Axis `d` of `a`'s labels; `prefix` + index ("L0", "H3") when it has none.
+QStringList axisLabelsOr(const Array& a, size_t d, const QString& prefix);
+
 /// "label" when there is one, else the index.
 QString labelOrIndex(const QStringList& labels, int index);
 

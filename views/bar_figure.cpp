@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "views/axis_labels.h"
+#include "views/chart_axes.h"
 #include "views/color_bar.h"
 #include "views/colormap.h"
 
@@ -13,27 +14,6 @@ namespace mechscope {
 namespace {
 
 constexpr double kMaxLabelEms = 9;
-
-std::pair<double, double> rangeOf(const std::vector<const std::vector<double>*>& all,
-                                  bool fromZero) {
-  double lo = fromZero ? 0 : INFINITY, hi = fromZero ? 0 : -INFINITY;
-  for (const auto* v : all)
-    for (double x : *v)
-      if (std::isfinite(x)) {
-        lo = std::min(lo, x);
-        hi = std::max(hi, x);
-      }
-  if (!(lo <= hi)) lo = hi = 0;
-  if (hi == lo) hi = lo + 1;
-  const double margin = (hi - lo) * 0.08;  // room for the values printed over the bars
-  return {lo < 0 ? lo - margin : lo, hi > 0 ? hi + margin : hi};
-}
-
-double tickWidth(double lo, double hi, const QFontMetricsF& fm) {
-  double w = 0;
-  for (double v : niceTicks(lo, hi, 8)) w = std::max(w, fm.horizontalAdvance(formatValue(v)));
-  return w;
-}
 
 }  // namespace
 
@@ -77,13 +57,14 @@ BarLayout layoutBars(const BarFigure& f, const QRectF& rect, const FigureStyle& 
   std::vector<double> refs;
   for (const BarReference& r : f.references) refs.push_back(r.value);
   all.push_back(&refs);
-  std::tie(L.lo, L.hi) = f.fixedRange ? std::make_pair(f.lo, f.hi) : rangeOf(all, true);
-  std::tie(L.lineLo, L.lineHi) = rangeOf({&f.line.values}, true);
+  std::tie(L.lo, L.hi) = f.fixedRange ? std::make_pair(f.lo, f.hi) : valueRange(all, true);
+  std::tie(L.lineLo, L.lineHi) = valueRange({&f.line.values}, true);
   const double axisTitleH = QFontMetricsF(style.font(0.95)).height() + gap;
-  const double left = (f.yTitle.isEmpty() ? 0 : axisTitleH) + tickWidth(L.lo, L.hi, fm) + tick + gap;
+  const double left =
+      (f.yTitle.isEmpty() ? 0 : axisTitleH) + valueTickWidth(L.lo, L.hi, fm) + tick + gap;
   const double right = f.line.values.empty()
                            ? pad * 0.5
-                           : tickWidth(L.lineLo, L.lineHi, fm) + tick + gap +
+                           : valueTickWidth(L.lineLo, L.lineHi, fm) + tick + gap +
                                  (f.lineTitle.isEmpty() ? 0 : axisTitleH);
   double maxLabel = 0;
   for (const QString& c : f.categories)
@@ -113,36 +94,15 @@ void paintBars(QPainter& p, const QRectF& rect, const BarFigure& f, const Figure
 
   // Legend: a swatch and a name per series (and the line).
   if (!L.legend.isEmpty()) {
-    double x = L.plot.left();
-    auto entry = [&](const QColor& c, const QString& name, bool line) {
-      const double s = fm.height() * 0.7, y = L.legend.center().y();
-      if (line) {
-        p.setPen(QPen(c, std::max(1.5, style.fontPx * 0.15)));
-        p.drawLine(QPointF(x, y), QPointF(x + s * 1.4, y));
-      } else {
-        p.fillRect(QRectF(x, y - s / 2, s * 1.4, s), c);
-      }
-      p.setPen(style.text);
-      const double w = fm.horizontalAdvance(name);
-      p.drawText(QRectF(x + s * 1.8, L.legend.top(), w + 2, L.legend.height()),
-                 Qt::AlignLeft | Qt::AlignVCenter, name);
-      x += s * 1.8 + w + style.fontPx * 1.2;
-    };
-    for (const BarSeries& s : f.series) entry(s.color, s.name, false);
-    if (!f.line.values.empty()) entry(f.line.color, f.line.name, true);
+    std::vector<LegendEntry> entries;
+    for (const BarSeries& s : f.series) entries.push_back({s.name, s.color, false});
+    if (!f.line.values.empty()) entries.push_back({f.line.name, f.line.color, true});
+    paintLegend(p, L.legend, L.plot.left(), entries, style);
   }
 
   // Left axis grid and ticks.
   const int tickCount = std::clamp(int(L.plot.height() / (fm.height() * 2)), 2, 8);
-  for (double v : niceTicks(L.lo, L.hi, tickCount)) {
-    const double y = L.valueToY(v);
-    p.setPen(QPen(QColor(228, 228, 228), 1.0));
-    p.drawLine(QPointF(L.plot.left(), y), QPointF(L.plot.right(), y));
-    p.setPen(style.text);
-    p.drawText(QRectF(L.plot.left() - tick - gap - style.fontPx * 8, y - fm.height() / 2,
-                      style.fontPx * 8, fm.height()),
-               Qt::AlignRight | Qt::AlignVCenter, formatValue(v));
-  }
+  paintValueGrid(p, L.plot, L.lo, L.hi, tick + gap, style, f.integerTicks);
 
   // Bars.
   const int n = static_cast<int>(f.categories.size());

@@ -45,6 +45,7 @@ struct BarFigure {
   QString lineTitle;       ///< The right axis' title.
   bool annotate = true;    ///< Values above the bars when they fit.
   bool fixedRange = false; ///< Use [lo, hi] below instead of the data's range.
+  bool integerTicks = false; ///< Whole numbers only on the left axis (counts).
   double lo = 0, hi = 1;
 };
 

@@ -19,13 +19,6 @@ namespace {
 
 constexpr int kMaxTop = 500;
 
-QStringList labelsOr(const Array& a, size_t d, const QString& prefix) {
-  QStringList labels = d < a.axes.size() ? axisLabels(a.axes[d], a.shape[d]) : QStringList();
-  if (labels.isEmpty())
-    for (int64_t i = 0; i < a.shape[d]; ++i) labels << prefix + QString::number(i);
-  return labels;
-}
-
 }  // namespace
 
 bool DlaView::canShow(const Result& result) {
@@ -42,8 +35,8 @@ DlaView::DlaView(std::shared_ptr<const Result> result, QWidget* parent)
   if (heads) {
     layers_ = static_cast<int>(heads->shape[0]);
     heads_ = static_cast<int>(heads->shape[1]);
-    layerLabels_ = labelsOr(*heads, 0, "L");
-    headLabels_ = labelsOr(*heads, 1, "H");
+    layerLabels_ = axisLabelsOr(*heads, 0, "L");
+    headLabels_ = axisLabelsOr(*heads, 1, "H");
     for (int l = 0; l < layers_; ++l)
       for (int h = 0; h < heads_; ++h)
         components_.push_back({layerLabels_[l] + headLabels_[h], heads->at({l, h}), l});
@@ -54,12 +47,12 @@ DlaView::DlaView(std::shared_ptr<const Result> result, QWidget* parent)
       components_.push_back({QStringLiteral("MLP%1").arg(l), mlp->data[l], l});
   }
   if (const Array* other = usableArray(*result_, "other"); other && other->shape.size() == 1) {
-    const QStringList names = labelsOr(*other, 0, "term ");
+    const QStringList names = axisLabelsOr(*other, 0, "term ");
     for (int t = 0; t < other->shape[0]; ++t) components_.push_back({names[t], other->data[t], -1});
   }
   for (const Component& c : components_) sum_ += c.value;
   if (const Array* n = usableArray(*result_, "neurons"); n && n->shape.size() == 2) {
-    const QStringList layerNames = labelsOr(*n, 0, "L");
+    const QStringList layerNames = axisLabelsOr(*n, 0, "L");
     for (int l = 0; l < n->shape[0]; ++l)
       for (int i = 0; i < n->shape[1]; ++i)
         neurons_.push_back({layerNames[l] + QStringLiteral("N%1").arg(i),

@@ -17,13 +17,6 @@ namespace {
 
 constexpr int kDetailComponents = 8;  // component lines in the panel under the figure
 
-QStringList labelsOr(const Array& a, size_t d, const QString& prefix) {
-  QStringList labels = d < a.axes.size() ? axisLabels(a.axes[d], a.shape[d]) : QStringList();
-  if (labels.isEmpty())
-    for (int64_t i = 0; i < a.shape[d]; ++i) labels << prefix + QString::number(i);
-  return labels;
-}
-
 bool spectrumOf(const Array* a, const Array& copying) {
   return a && a->shape.size() == 3 && a->shape[0] == copying.shape[0] &&
          a->shape[1] == copying.shape[1];
@@ -45,8 +38,8 @@ HeadSvdView::HeadSvdView(std::shared_ptr<const Result> result, QWidget* parent)
   if (!spectrumOf(qkValues_, *copying_)) qkValues_ = nullptr;
   layers_ = static_cast<int>(copying_->shape[0]);
   heads_ = static_cast<int>(copying_->shape[1]);
-  layerLabels_ = labelsOr(*copying_, 0, "L");
-  headLabels_ = labelsOr(*copying_, 1, "H");
+  layerLabels_ = axisLabelsOr(*copying_, 0, "L");
+  headLabels_ = axisLabelsOr(*copying_, 1, "H");
 
   auto* row = new QHBoxLayout;
   circuitBox_ = new QComboBox(this);

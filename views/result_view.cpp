@@ -16,8 +16,11 @@
 #include "views/composition_view.h"
 #include "views/dla_view.h"
 #include "views/figure_canvas.h"
+#include "views/head_masking_view.h"
+#include "views/head_scores_view.h"
 #include "views/head_svd_view.h"
 #include "views/heatmap_view.h"
+#include "views/knockout_view.h"
 #include "views/logit_lens_view.h"
 #include "views/neuron_table_view.h"
 #include "views/patching_view.h"
@@ -133,6 +136,9 @@ ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* pa
   if (CompositionView::canShow(*result)) return new CompositionView(result, parent);
   if (ChannelsView::canShow(*result)) return new ChannelsView(result, parent);
   if (ClampView::canShow(*result)) return new ClampView(result, parent);
+  if (HeadScoresView::canShow(*result)) return new HeadScoresView(result, parent);
+  if (HeadMaskingView::canShow(*result)) return new HeadMaskingView(result, parent);
+  if (KnockoutView::canShow(*result)) return new KnockoutView(result, parent);
   if (HeatmapView::canShow(*result)) return new HeatmapView(result, parent);
   if (BarChartView::canShow(*result)) return new BarChartView(result, parent);
   return new SummaryView(result, parent);

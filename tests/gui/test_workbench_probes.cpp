@@ -12,6 +12,10 @@
 #include "app/gui/analysis_area.h"
 #include "app/gui/main_window.h"
 #include "app/gui/generate_panel.h"
+#include "app/gui/image_slot.h"
+#include "app/gui/task_picker.h"
+#include "tests/test_paths.h"
+#include "views/token_chips.h"
 #include "app/gui/model_panel.h"
 #include "core/model/model.h"
 #include "app/gui/probe_actions.h"
@@ -152,4 +156,53 @@ TEST_CASE("Generation with a clamped neuron follows the neuron", "[gui][workbenc
   INFO("plain: " << plain.toStdString() << " / clamped: " << clamped.toStdString());
   CHECK(plain.startsWith(QStringLiteral(" Mary")));
   CHECK_FALSE(clamped.contains(QStringLiteral("Mary")));
+}
+
+TEST_CASE("A vision-language model reads the prompt panel's image", "[gui][workbench][probes]") {
+  test::Workbench wb;
+  MainWindow& w = wb.w;
+  QSignalSpy loaded(w.host(), &ModelHost::modelLoaded);
+  w.openModel(QString::fromStdString(default_vlm_path().string()));
+  REQUIRE(loaded.wait(test::kWorkbenchTimeoutMs));
+  PromptPanel* panel = w.promptPanel();
+  ImageSlot* slot = panel->imageSlot();
+  CHECK(slot->isVisible());
+  CHECK(slot->patchGrid() == 6);
+
+  // The shapes VQA example fills the prompt and the image; the <image> chip stands for 36
+  // positions.
+  panel->taskPicker()->setTaskName(QStringLiteral("shapes_vqa"));
+  panel->taskPicker()->newExample();
+  REQUIRE(slot->hasImage());
+  CHECK(slot->image().size() == QSize(48, 48));
+  CHECK(panel->prompt().startsWith(QStringLiteral("<image>")));
+  const auto& chips = panel->chips()->tokens();
+  REQUIRE(chips.size() >= 3);
+  CHECK(chips[1].image_patches == 36);
+  CHECK(panel->chips()->chipText(1).contains(QStringLiteral("36")));
+
+  // A typed question with an opened image: the image goes after BOS, shown as a chip.
+  panel->setPrompt(QStringLiteral("What color is the circle ?"));
+  REQUIRE(slot->openFile(QString::fromStdString((test::golden_dir() / "images" / "shapes.png").string())));
+  CHECK(panel->chips()->tokens()[1].image_patches == 36);
+  QSignalSpy predicted(w.host(), &ModelHost::predictionsReady);
+  w.onRun();
+  REQUIRE(predicted.wait(test::kWorkbenchTimeoutMs));
+  REQUIRE(panel->predictions()->rowCount() > 0);
+  CHECK(panel->predictions()->row(0).text.trimmed() == QStringLiteral("red"));  // shapes.png's circle
+
+  QSignalSpy added(&w, &MainWindow::resultAdded);
+  REQUIRE(w.probeActions()->runProbe(QStringLiteral("attention")));
+  REQUIRE(added.wait(test::kWorkbenchTimeoutMs));
+  const auto result = w.session()->find(added.front().at(0).toString());
+  REQUIRE(result != nullptr);
+  CHECK(result->array("pattern").shape[2] == 7 + 36);
+  CHECK(result->meta["inputs"]["image"].get<std::string>().find("shapes.png") != std::string::npos);
+
+  // A file that is not an image is refused with its name.
+  QSignalSpy errors(&w, &MainWindow::errorShown);
+  CHECK_FALSE(slot->openFile(QString::fromStdString((test::golden_dir() / "images" / "README.md").string())));
+  REQUIRE(errors.count() == 1);
+  CHECK(errors.front().at(0).toString().contains(QStringLiteral("README.md")));
+  CHECK(slot->hasImage());  // the previous image stays
 }

@@ -1,0 +1,44 @@
+#pragma once
+// Parts the chart figures share (BarFigure, LineFigure): the value range of a set of series, the
+// value axis (grid lines and tick labels left of a plot) and the legend row of series swatches.
+#include <QColor>
+#include <QRectF>
+#include <QString>
+#include <utility>
+#include <vector>
+
+#include "views/figure_style.h"
+
+class QFontMetricsF;
+class QPainter;
+
+namespace mechscope {
+
+/// [lo, hi] over the finite values of `all` (0 included when `fromZero`), widened by 8% on the
+/// sides away from zero so values printed at the ends fit; never empty ({0, 1} without data).
+std::pair<double, double> valueRange(const std::vector<const std::vector<double>*>& all,
+                                     bool fromZero);
+
+/// Nice tick values in [lo, hi], at most about `maxCount` (niceTicks); only whole numbers when
+/// `integers` (counts).
+std::vector<double> valueTicks(double lo, double hi, int maxCount, bool integers = false);
+
+/// Width of the widest tick label of a value axis over [lo, hi].
+double valueTickWidth(double lo, double hi, const QFontMetricsF& fm);
+
+/// Light horizontal grid lines across `plot` at nice values of [lo, hi] (lo at the bottom edge,
+/// hi at the top; as many as fit), each labelled right-aligned `offset` pixels left of the plot.
+void paintValueGrid(QPainter& p, const QRectF& plot, double lo, double hi, double offset,
+                    const FigureStyle& style, bool integers = false);
+
+struct LegendEntry {
+  QString name;
+  QColor color;
+  bool line = false;  ///< A line swatch (line series) instead of a filled box (bars).
+};
+
+/// The entries left to right from `left`, centred vertically in `row`, in the 0.85 font.
+void paintLegend(QPainter& p, const QRectF& row, double left,
+                 const std::vector<LegendEntry>& entries, const FigureStyle& style);
+
+}  // namespace mechscope
