@@ -11,8 +11,9 @@
 
 namespace mechscope {
 
-/// The newest session layout this build reads and the one it writes.
-constexpr int kSessionFormatVersion = 1;
+/// The newest session layout this build reads and the one it writes: 2 adds the checksum block
+/// (session_integrity.h); 1 is still read.
+constexpr int kSessionFormatVersion = 2;
 
 /// A prompt the session worked with (clean, optional corrupted prompt and answer).
 struct SessionPrompt {
@@ -47,7 +48,9 @@ std::string next_result_id(const std::string& probe, const std::vector<std::stri
 void save_session(const Session& session, const std::filesystem::path& path);
 
 /// Reads a session. Throws mechscope::Error naming the file and the problem when it is missing,
-/// not HDF5, not a mechscope session, of a newer format_version, or inconsistent.
+/// not HDF5, not a mechscope session, of a newer format_version, or inconsistent; when its
+/// checksum does not match (changed after saving); or when, without a checksum (format 1 or
+/// another tool's file), a guarded read in a child process does not finish in time.
 Session load_session(const std::filesystem::path& path);
 
 }  // namespace mechscope

@@ -1,11 +1,15 @@
 // load_session: reads a `.mscope` file (layout in docs/session-format.md), checking everything.
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <new>
 #include <stdexcept>
 #include <utility>
 
 #include "core/session/h5.h"
 #include "core/session/session.h"
+#include "core/session/session_integrity.h"
 #include "core/session/session_layout.h"
 #include "core/util/error.h"
 
@@ -115,16 +119,10 @@ Session read_session(hid_t file) {
 
 }  // namespace
 
-Session load_session(const fs::path& path) {
-  auto problem = [&](const std::string& what) {
-    return Error("Cannot open the session " + path.string() + ": " + what);
-  };
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw problem("the file does not exist.");
-  if (fs::is_directory(path, ec)) throw problem("it is a folder, not a session file.");
-  if (fs::file_size(path, ec) == 0 && !ec) throw problem("the file is empty.");
+namespace {
 
-  std::lock_guard<std::mutex> lock(h5::library_mutex());
+/// Opens and reads the HDF5 part. Callers hold h5::library_mutex() (or are the guarded child).
+Session read_file(const fs::path& path, const std::function<Error(const std::string&)>& problem) {
   h5::quiet_errors();
 #if H5_VERSION_GE(1, 12, 0)
   const htri_t is_hdf5 = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
@@ -144,6 +142,41 @@ Session load_session(const fs::path& path) {
   } catch (const std::exception& e) {
     throw problem(e.what());
   }
+}
+
+}  // namespace
+
+Session load_session(const fs::path& path) {
+  auto problem = [&](const std::string& what) {
+    return Error("Cannot open the session " + path.string() + ": " + what);
+  };
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw problem("the file does not exist.");
+  if (fs::is_directory(path, ec)) throw problem("it is a folder, not a session file.");
+  const auto size = fs::file_size(path, ec);
+  if (size == 0 && !ec) throw problem("the file is empty.");
+
+  SessionSeal seal;
+  try {
+    seal = check_session_file(path);
+  } catch (const Error& e) {
+    throw problem(e.what());
+  }
+  std::lock_guard<std::mutex> lock(h5::library_mutex());
+  if (seal == SessionSeal::Absent) {
+    // Bytes no mechscope checksum vouches for: a child process reads them first, under a time
+    // limit, because HDF5 can hang on damaged files. (The lock is held: no thread of ours is
+    // inside HDF5 while the child is forked.)
+    const auto limit = std::chrono::milliseconds(10000 + int64_t(size / (10 << 20)) * 1000);
+    std::optional<std::string> failed;
+    try {
+      failed = run_guarded([&] { read_file(path, problem); }, limit);
+    } catch (const Error& e) {
+      throw problem(e.what());
+    }
+    if (failed) throw Error(*failed);
+  }
+  return read_file(path, problem);
 }
 
 }  // namespace mechscope

@@ -8,6 +8,7 @@
 
 #include "core/session/h5.h"
 #include "core/session/session.h"
+#include "core/session/session_integrity.h"
 #include "core/session/session_layout.h"
 #include "core/util/error.h"
 
@@ -78,8 +79,12 @@ void write_file(const Session& session, const fs::path& file) {
   h5::Id fapl = h5::checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create a property list.");
   h5::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18),
             "cannot select the HDF5 file format.");
+  // A user block in front of the HDF5 data holds the checksum (session_integrity.h).
+  h5::Id fcpl = h5::checked(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot create a property list.");
+  h5::check(H5Pset_userblock(fcpl.get(), hsize_t(kSessionUserBlock)),
+            "cannot reserve the session's header block.");
   h5::Id f = h5::checked(
-      H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose,
+      H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose,
       "cannot create the temporary file " + file.string() + " (is the folder writable?).");
   const hid_t root = f.get();
   h5::write_int_attribute(root, layout::kFormatVersionAttr, kSessionFormatVersion);
@@ -126,6 +131,7 @@ void save_session(const Session& session, const fs::path& path) {
     if (fs::is_directory(path, ec)) throw Error("it is a folder.");
     h5::quiet_errors();
     write_file(session, temp);
+    seal_session_file(temp);
     sync_to_disk(temp, false);
     sync_to_disk(folder, true);
     fs::rename(temp, path, ec);

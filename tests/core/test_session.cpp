@@ -11,6 +11,7 @@
 
 #include "core/session/h5.h"
 #include "core/session/session.h"
+#include "core/session/session_integrity.h"
 #include "core/util/error.h"
 #include "tests/test_paths.h"
 
@@ -336,7 +337,7 @@ TEST_CASE("bad session files give one clear error naming the file", "[session]")
     std::ofstream(cut, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
   }
   CHECK_THAT(load_error(cut), Catch::StartsWith("Cannot open the session " + cut.string() + ": ") &&
-                                  Catch::Contains("truncated or corrupt"));
+                                  Catch::Contains("(truncated)"));
 
   // HDF5, but not a session.
   const fs::path plain = dir / "plain.h5";
@@ -361,11 +362,12 @@ TEST_CASE("sessions of a newer format or with inconsistent arrays are refused", 
       REQUIRE(f.valid());
       edit(f.get());
     }
+    seal_session_file(path);  // a consistent checksum: the content itself is checked
     return load_error(path);
   };
-  CHECK(edited([](hid_t f) { h5::write_int_attribute(f, "format_version", 2); }) ==
+  CHECK(edited([](hid_t f) { h5::write_int_attribute(f, "format_version", 3); }) ==
         "Cannot open the session " + path.string() +
-            ": it was written by a newer mechscope (format 2; this build reads up to 1).");
+            ": it was written by a newer mechscope (format 3; this build reads up to 2).");
   CHECK_THAT(edited([](hid_t f) { h5::write_string_attribute(f, "kind", "other"); }),
              Catch::Contains("of kind 'other', not a mechscope session"));
 
@@ -475,4 +477,76 @@ TEST_CASE("a save killed half-way leaves the previous session intact", "[session
   }
   for (const auto& entry : fs::directory_iterator(dir))
     if (entry.path() != path) fs::remove(entry.path());
+}
+
+TEST_CASE("a session carries its checksum; changed bytes are refused before HDF5 reads them",
+          "[session]") {
+  const fs::path dir = scratch_folder("session_checksum");
+  const fs::path path = dir / "s.mscope";
+  const Session original = sample_session();
+  save_session(original, path);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  REQUIRE(bytes.size() > 4096);
+  CHECK(bytes.compare(0, 18, "MECHSCOPE-SESSION\n") == 0);
+  CHECK(check_session_file(path) == SessionSeal::Verified);
+  // HDF5 tools read past the user block as usual.
+  {
+    h5::Id f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    REQUIRE(f.valid());
+    CHECK(h5::read_int_attribute(f.get(), "format_version") == 2);
+  }
+  auto write = [&](const fs::path& p, const std::string& b) {
+    std::ofstream(p, std::ios::binary).write(b.data(), std::streamsize(b.size()));
+  };
+  // One flipped byte anywhere after the block: refused, whatever HDF5 would have done with it.
+  for (size_t at : {size_t(600), bytes.size() / 2, bytes.size() - 3}) {
+    std::string flipped = bytes;
+    flipped[at] = char(flipped[at] ^ 0x5a);
+    const fs::path bad = dir / ("flipped_" + std::to_string(at) + ".mscope");
+    write(bad, flipped);
+    CHECK_THAT(load_error(bad), Catch::StartsWith("Cannot open the session " + bad.string()) &&
+                                    Catch::Contains("does not match the SHA-256"));
+  }
+  std::string appended = bytes + "junk";
+  write(dir / "appended.mscope", appended);
+  CHECK_THAT(load_error(dir / "appended.mscope"), Catch::Contains("something was appended"));
+  std::string header = bytes;
+  header.replace(18, 6, "sha257");
+  write(dir / "header.mscope", header);
+  CHECK_THAT(load_error(dir / "header.mscope"), Catch::Contains("header block is damaged"));
+
+  // A file without the block (format 1, or another tool's HDF5 file with a user block of its
+  // own) is read through the guarded path and still opens.
+  std::string unsealed = bytes;
+  std::fill(unsealed.begin(), unsealed.begin() + kSessionUserBlock, '\0');
+  write(dir / "unsealed.mscope", unsealed);
+  CHECK(check_session_file(dir / "unsealed.mscope") == SessionSeal::Absent);
+  check_same_session(load_session(dir / "unsealed.mscope"), original);
+}
+
+TEST_CASE("the guarded read stops work that never finishes and reports errors and crashes",
+          "[session]") {
+  using namespace std::chrono_literals;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    run_guarded([] {
+      for (;;) ::pause();
+    }, 300ms);
+    FAIL("a hang was not stopped");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("did not finish within") && Catch::Contains("damaged"));
+  }
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK_FALSE(run_guarded([] {}, 5s).has_value());
+  CHECK(run_guarded([] { throw Error("bad attribute"); }, 5s).value() == "bad attribute");
+  try {
+    run_guarded([] { ::raise(SIGSEGV); }, 5s);
+    FAIL("a crash was not reported");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("crashed"));
+  }
 }
