@@ -75,6 +75,9 @@ int64_t sweep_batch_size(const Model& model, int64_t pos, int64_t cap) {
                                  (c.n_heads + 2 * c.n_kv_heads) * c.d_head) +
                           2 * c.d_vocab;
   const int64_t bytes = per_row * 4;
+  // One row must fit (with the weights already loaded); more rows share a quarter of what is free.
+  check_fits_in_memory(uint64_t(bytes) * 2,
+                       "One forward pass of " + std::to_string(pos) + " positions of this sweep");
   const int64_t avail = available_memory_bytes();
   const int64_t fit = avail > 0 ? avail / 4 / std::max<int64_t>(bytes, 1) : cap;
   return std::clamp<int64_t>(fit, 1, cap);

@@ -38,7 +38,8 @@ std::vector<std::string> rank_labels(int64_t k);
 std::pair<at::Tensor, at::Tensor> top_tokens(const at::Tensor& logits, int64_t k);
 
 /// How many patched variants of a [pos]-token prompt fit in one batched forward pass: bounded by
-/// the memory available (a quarter of it) and by `cap`.
+/// the memory available (a quarter of it) and by `cap`. Throws mechscope::Error naming the
+/// estimate and the free memory when not even one fits.
 int64_t sweep_batch_size(const Model& model, int64_t pos, int64_t cap = 256);
 
 }  // namespace mechscope::probes

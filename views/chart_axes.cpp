@@ -85,4 +85,24 @@ void paintLegend(QPainter& p, const QRectF& row, double left,
   p.restore();
 }
 
+QRectF placeCategoryPlot(const QRectF& R, double left, double right, double top,
+                         const QStringList& categories, bool xTitle, const FigureStyle& style,
+                         CategoryAxis& axis) {
+  const QFontMetricsF fm(style.font(0.85));
+  const double gap = style.fontPx * 0.3, tick = style.fontPx * 0.3;
+  const double axisTitleH = QFontMetricsF(style.font(0.95)).height() + gap;
+  double maxLabel = 0;
+  for (const QString& c : categories)
+    maxLabel = std::max(maxLabel, std::min(fm.horizontalAdvance(c), style.fontPx * kMaxCategoryLabelEms));
+  QRectF plot(R.left() + left, top + fm.height() / 2, std::max(1.0, R.width() - left - right), 0);
+  axis.slot = plot.width() / std::max<int>(1, categories.size());
+  const double need = maxLabel + style.fontPx * 0.6;
+  axis.rotate = axis.slot < need && maxLabel > style.fontPx * 2.6;
+  axis.labelStep = std::max(1, static_cast<int>(std::ceil((axis.rotate ? fm.height() * 1.15 : need) /
+                                                          std::max(axis.slot, 1e-9))));
+  const double bottom = tick + gap + (axis.rotate ? maxLabel : fm.height()) + (xTitle ? axisTitleH : 0);
+  plot.setBottom(std::max(plot.top() + 1, R.bottom() - bottom));
+  return plot;
+}
+
 }  // namespace mechscope

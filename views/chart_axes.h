@@ -4,6 +4,7 @@
 #include <QColor>
 #include <QRectF>
 #include <QString>
+#include <QStringList>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,23 @@ double valueTickWidth(double lo, double hi, const QFontMetricsF& fm);
 /// hi at the top; as many as fit), each labelled right-aligned `offset` pixels left of the plot.
 void paintValueGrid(QPainter& p, const QRectF& plot, double lo, double hi, double offset,
                     const FigureStyle& style, bool integers = false);
+
+/// Category labels are elided to this many ems.
+inline constexpr double kMaxCategoryLabelEms = 9;
+
+/// How a category axis under a plot is drawn.
+struct CategoryAxis {
+  double slot = 0;     ///< width per category
+  int labelStep = 1;   ///< every n-th label is drawn
+  bool rotate = false; ///< labels turned a quarter
+};
+
+/// The plot of a category chart inside `R`: from `left` and `top` to `right` pixels short of R's
+/// right edge, ending above the category labels (turned when they do not fit their slots) and,
+/// when `xTitle`, the axis title. Fills `axis`.
+QRectF placeCategoryPlot(const QRectF& R, double left, double right, double top,
+                         const QStringList& categories, bool xTitle, const FigureStyle& style,
+                         CategoryAxis& axis);
 
 struct LegendEntry {
   QString name;

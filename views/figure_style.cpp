@@ -51,4 +51,22 @@ void paintTitle(QPainter& p, const QRectF& rect, const QString& title, const Fig
   p.restore();
 }
 
+FigureHeading layoutHeading(const QRectF& rect, const QString& title, const FigureStyle& style) {
+  const double pad = style.pad();
+  FigureHeading h;
+  h.title = QRectF(rect.left() + pad, rect.top() + pad * 0.8, rect.width() - 2 * pad,
+                   titleHeight(title, style));
+  h.caption = QRectF(h.title.left(), h.title.bottom() - style.fontPx * 0.3, h.title.width(),
+                     QFontMetricsF(style.font(1.0)).height() + style.fontPx * 0.5);
+  return h;
+}
+
+void paintHeading(QPainter& p, const FigureHeading& heading, const QString& title,
+                  const QString& caption, const FigureStyle& style) {
+  paintTitle(p, heading.title, title, style);
+  p.setFont(style.font(1.0));
+  p.setPen(style.muted);
+  drawElidedText(p, heading.caption, caption, Qt::AlignHCenter | Qt::AlignTop);
+}
+
 }  // namespace mechscope

@@ -38,4 +38,14 @@ void drawVerticalText(QPainter& p, const QPointF& center, const QString& text);
 double titleHeight(const QString& title, const FigureStyle& style);
 void paintTitle(QPainter& p, const QRectF& rect, const QString& title, const FigureStyle& style);
 
+/// A figure's heading: the title at the top of the figure's rectangle and a one-line caption
+/// (settings, baselines, counts) under it.
+struct FigureHeading {
+  QRectF title, caption;
+};
+FigureHeading layoutHeading(const QRectF& rect, const QString& title, const FigureStyle& style);
+/// Paints the title, then the caption in the muted colour, elided to its line.
+void paintHeading(QPainter& p, const FigureHeading& heading, const QString& title,
+                  const QString& caption, const FigureStyle& style);
+
 }  // namespace mechscope

@@ -71,10 +71,9 @@ KnockoutView::Layout KnockoutView::layout(const QRectF& rect) const {
   const FigureStyle style = FigureStyle::forSize(rect.width(), rect.height());
   Layout L;
   const double pad = style.pad();
-  L.title = QRectF(rect.left() + pad, rect.top() + pad * 0.8, rect.width() - 2 * pad,
-                   titleHeight(figureTitle(), style));
-  L.caption = QRectF(L.title.left(), L.title.bottom() - style.fontPx * 0.3, L.title.width(),
-                     QFontMetricsF(style.font(1.0)).height() + style.fontPx * 0.5);
+  const FigureHeading heading = layoutHeading(rect, figureTitle(), style);
+  L.title = heading.title;
+  L.caption = heading.caption;
   const double top = L.caption.bottom();
   if (!relevance_) {
     L.chart = QRectF(rect.left(), top, rect.width(), rect.bottom() - top);
@@ -143,10 +142,7 @@ void KnockoutView::paintFigure(QPainter& p, const QRect& rect) const {
   p.save();
   p.setRenderHint(QPainter::Antialiasing, true);
   p.setRenderHint(QPainter::TextAntialiasing, true);
-  paintTitle(p, L.title, figureTitle(), style);
-  p.setFont(style.font(1.0));
-  p.setPen(style.muted);
-  drawElidedText(p, L.caption, caption(), Qt::AlignHCenter | Qt::AlignTop);
+  paintHeading(p, {L.title, L.caption}, figureTitle(), caption(), style);
   paintLines(p, L.chart, chartFigure(), style);
   if (relevance_) paintPatches(p, L, style);
   p.restore();

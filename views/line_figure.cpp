@@ -12,7 +12,6 @@
 namespace mechscope {
 namespace {
 
-constexpr double kMaxLabelEms = 9;
 
 bool hasLegend(const LineFigure& f) {
   return std::count_if(f.series.begin(), f.series.end(),
@@ -59,19 +58,11 @@ LineLayout layoutLines(const LineFigure& f, const QRectF& rect, const FigureStyl
   const double axisTitleH = QFontMetricsF(style.font(0.95)).height() + gap;
   const double left =
       (f.yTitle.isEmpty() ? 0 : axisTitleH) + valueTickWidth(L.lo, L.hi, fm) + tick + gap;
-  double maxLabel = 0;
-  for (const QString& c : f.categories)
-    maxLabel = std::max(maxLabel, std::min(fm.horizontalAdvance(c), style.fontPx * kMaxLabelEms));
-  L.plot = QRectF(R.left() + left, top + fm.height() / 2,
-                  std::max(1.0, R.width() - left - pad * 0.5), 0);
-  L.slot = L.plot.width() / std::max<int>(1, f.categories.size());
-  const double need = maxLabel + style.fontPx * 0.6;
-  if (L.slot < need && maxLabel > style.fontPx * 2.6) L.rotate = true;
-  L.labelStep = std::max(1, static_cast<int>(std::ceil((L.rotate ? fm.height() * 1.15 : need) /
-                                                       std::max(L.slot, 1e-9))));
-  const double bottom =
-      tick + gap + (L.rotate ? maxLabel : fm.height()) + (f.xTitle.isEmpty() ? 0 : axisTitleH);
-  L.plot.setBottom(std::max(L.plot.top() + 1, R.bottom() - bottom));
+  CategoryAxis axis;
+  L.plot = placeCategoryPlot(R, left, pad * 0.5, top, f.categories, !f.xTitle.isEmpty(), style, axis);
+  L.slot = axis.slot;
+  L.labelStep = axis.labelStep;
+  L.rotate = axis.rotate;
   return L;
 }
 
@@ -145,7 +136,7 @@ void paintLines(QPainter& p, const QRectF& rect, const LineFigure& f, const Figu
   p.setPen(style.text);
   const double labelsBottom =
       paintCategoryLabels(p, fm, L.plot, L.slot, n, L.labelStep, L.rotate, tick + gap,
-                          style.fontPx * kMaxLabelEms, [&](int i) { return f.categories[i]; });
+                          style.fontPx * kMaxCategoryLabelEms, [&](int i) { return f.categories[i]; });
   p.setFont(style.font(0.95));
   p.setPen(style.muted);
   const double titleH = QFontMetricsF(p.font()).height();

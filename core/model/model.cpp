@@ -4,6 +4,7 @@
 
 #include "core/model/vision.h"
 #include "core/util/error.h"
+#include "core/util/memory.h"
 
 namespace mechscope {
 
@@ -85,12 +86,46 @@ std::vector<PositionKind> Model::position_kinds(const std::vector<int64_t>& ids)
   return kinds;
 }
 
+int64_t Model::hook_width(HookKind kind, int64_t positions) const {
+  const ModelConfig& c = cfg_;
+  switch (kind) {
+    case HookKind::Ln1Scale:
+    case HookKind::Ln2Scale:
+    case HookKind::LnFinalScale: return 1;
+    case HookKind::Q:
+    case HookKind::RotQ:
+    case HookKind::Z: return c.n_heads * c.d_head;
+    case HookKind::K:
+    case HookKind::V:
+    case HookKind::RotK: return c.n_kv_heads * c.d_head;
+    case HookKind::AttnScores:
+    case HookKind::Pattern: return c.n_heads * positions;
+    case HookKind::Result: return c.n_heads * c.d_model;
+    case HookKind::MlpPre:
+    case HookKind::MlpPreLinear:
+    case HookKind::MlpPost: return c.d_mlp;
+    default: return c.d_model;
+  }
+}
+
 ActivationCache Model::run_with_cache(const at::Tensor& tokens, const at::Tensor& attention_mask,
                                       const NameFilter& keep, at::Tensor* logits,
                                       const at::Tensor& pixel_values) const {
   ActivationCache cache;
   HookSet hooks;
   NameFilter filter = keep ? keep : [](const std::string&) { return true; };
+  // Refuse a cache that cannot fit before running: every kept point is held to the end.
+  const int64_t B = tokens.size(0), T = tokens.dim() > 1 ? tokens.size(1) : 0;
+  uint64_t floats = uint64_t(B * T) * uint64_t(cfg_.d_vocab);  // the logits
+  int64_t kept = 0;
+  for (int i = 0; i < points_.table_size(); ++i) {
+    if (points_.name(i).empty() || !filter(points_.name(i))) continue;
+    ++kept;
+    floats += uint64_t(B * T) * uint64_t(hook_width(HookPoints::locate(i).first, T));
+  }
+  check_fits_in_memory(floats * uint64_t(at::elementSize(dtype())),
+                       "Caching " + std::to_string(kept) + " activations of " + std::to_string(B) +
+                           " × " + std::to_string(T) + " tokens");
   hooks.add(filter, [&cache](HookCall& call) { cache[call.name] = call.value; });
   ForwardOutput out = pixel_values.defined()
                           ? run_multimodal(tokens, pixel_values, attention_mask, &hooks)

@@ -92,7 +92,8 @@ class Model {
     return run(tokens, attention_mask).logits;
   }
   /// Runs and keeps the activations whose names pass `keep` (all when null). Writes the logits
-  /// to `logits` when given. Only requested points are kept.
+  /// to `logits` when given. Only requested points are kept. Throws mechscope::Error naming the
+  /// estimate and the free memory when the kept activations cannot fit.
   /// `pixel_values` (vision-language models) as for run_multimodal.
   ActivationCache run_with_cache(const at::Tensor& tokens, const at::Tensor& attention_mask,
                                  const NameFilter& keep, at::Tensor* logits = nullptr,
@@ -113,6 +114,10 @@ class Model {
   std::vector<int64_t> expand_image_tokens(const std::vector<int64_t>& ids) const;
   /// Image patch, text token, or the last position, for each position of `ids`.
   std::vector<PositionKind> position_kinds(const std::vector<int64_t>& ids) const;
+
+  /// Floats per position (per batch row) an activation of `kind` holds, for `positions`
+  /// positions (attention patterns and scores grow with them).
+  int64_t hook_width(HookKind kind, int64_t positions) const;
 
   /// Encodes prompts with the model's tokenizer (adding BOS as the tokenizer says) into a
   /// right-padded [batch, pos] tensor and its attention mask.

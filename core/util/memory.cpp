@@ -26,7 +26,7 @@ void check_fits_in_memory(uint64_t bytes, const std::string& what) {
   const int64_t avail = available_memory_bytes();
   if (avail >= 0 && bytes > static_cast<uint64_t>(avail)) {
     throw Error(what + " needs " + human_bytes(bytes) + " of memory but only " +
-                human_bytes(static_cast<uint64_t>(avail)) + " is available; refusing to load it.");
+                human_bytes(static_cast<uint64_t>(avail)) + " is available; refusing to start.");
   }
 }
 

@@ -180,6 +180,19 @@ TEST_CASE("a checkpoint that does not fit in memory is refused before allocating
   CHECK_THAT(msg, Catch::Contains("only 1000 B is available") && Catch::Contains("gpt2"));
 }
 
+TEST_CASE("a cache that cannot fit in memory is refused before the run", "[bad-input]") {
+  auto m = load_model(golden_model("gpt2"));
+  const at::Tensor tokens = at::arange(1, 33, at::kLong).view({2, 16});
+  ::setenv("MECHSCOPE_FAKE_AVAILABLE_MEMORY", "40000", 1);
+  const std::string all = error_of([&] { m->run_with_cache(tokens, {}, nullptr); });
+  // A few points fit where all of them do not.
+  const std::string few = error_of([&] { m->run_with_cache(tokens, {}, names_matching("hook_embed")); });
+  ::unsetenv("MECHSCOPE_FAKE_AVAILABLE_MEMORY");
+  CHECK_THAT(all, Catch::Contains("Caching") && Catch::Contains("activations of 2 × 16 tokens") &&
+                      Catch::Contains("only 39.1 KiB is available"));
+  CHECK(few == "(no error)");
+}
+
 TEST_CASE("a truncated llama2.c checkpoint is rejected", "[bad-input]") {
   fs::path dir = scratch("llama2c");
   // A header promising a model, and too few bytes behind it.

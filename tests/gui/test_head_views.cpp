@@ -18,31 +18,13 @@
 #include "views/knockout_view.h"
 #include "views/line_figure.h"
 
+#include "tests/gui/view_test_support.h"
+
 using namespace mechscope;
+using namespace mechscope::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-Axis labelled(const std::string& name, const std::string& prefix, int n) {
-  Axis a{name, {}};
-  for (int i = 0; i < n; ++i) a.labels.push_back(prefix + std::to_string(i));
-  return a;
-}
-
-Array array(std::vector<int64_t> shape, std::vector<float> data, std::vector<Axis> axes) {
-  Array a{std::move(shape), std::move(data), std::move(axes)};
-  a.validate("test array");
-  return a;
-}
-
-Array filled(std::vector<int64_t> shape, std::vector<Axis> axes, float (*f)(int64_t)) {
-  Array a;
-  a.shape = std::move(shape);
-  a.axes = std::move(axes);
-  for (int64_t i = 0; i < a.numel(); ++i) a.data.push_back(f(i));
-  a.validate("test array");
-  return a;
-}
 
 // Induction scores of 3 layers × 4 heads: above 0.5 are L2H0 0.99, L0H3 0.95, L2H2 0.62 and
 // L1H0 0.55; per 0.1 bin: 3, 2, 1, 1, 1, 1, 1, 0, 0, 2.
@@ -146,33 +128,6 @@ Result flowResult() {
                              [](int64_t i) { return float(i % 3) * 0.4f + float(i / 36) / 24.0f; });
   r.meta = {{"window", 1}, {"patch_grid", 6}, {"region", 2}, {"p_clean", 0.5}};
   return r;
-}
-
-std::shared_ptr<const Result> shared(Result r) {
-  return std::make_shared<const Result>(std::move(r));
-}
-
-template <class View>
-std::unique_ptr<View> shown(Result r) {
-  auto view = std::make_unique<View>(shared(std::move(r)));
-  view->resize(1000, 800);
-  view->show();
-  REQUIRE(QTest::qWaitForWindowExposed(view.get()));
-  return view;
-}
-
-QByteArray readAll(const fs::path& path) {
-  QFile f(QString::fromStdString(path.string()));
-  REQUIRE(f.open(QIODevice::ReadOnly));
-  return f.readAll();
-}
-
-// Colours of a sample of pixels: a blank figure has one.
-size_t distinctColours(const QImage& image) {
-  std::set<QRgb> colours;
-  for (int y = 0; y < image.height(); y += 3)
-    for (int x = 0; x < image.width(); x += 3) colours.insert(image.pixel(x, y));
-  return colours.size();
 }
 
 }  // namespace

@@ -18,7 +18,10 @@
 #include "views/patching_view.h"
 #include "views/probe_data.h"
 
+#include "tests/gui/view_test_support.h"
+
 using namespace mechscope;
+using namespace mechscope::test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -37,14 +40,6 @@ Axis layerAxis(int n, bool final = false) {
 Axis headAxis(int n) {
   Axis a{"head", {}};
   for (int h = 0; h < n; ++h) a.labels.push_back("H" + std::to_string(h));
-  return a;
-}
-
-Array filled(std::vector<int64_t> shape, std::vector<Axis> axes, float (*f)(int64_t)) {
-  Array a;
-  a.shape = std::move(shape);
-  a.axes = std::move(axes);
-  for (int64_t i = 0; i < a.numel(); ++i) a.data.push_back(f(i));
   return a;
 }
 
@@ -119,25 +114,6 @@ Result attentionResult() {
       filled({2, 2, 5, 5}, {{"layer", {}}, {"head", {}}, {"query", kPrompt}, {"key", kPrompt}},
              [](int64_t i) { return float(i % 5) / 5.0f; });
   return r;
-}
-
-std::shared_ptr<const Result> shared(Result r) {
-  return std::make_shared<const Result>(std::move(r));
-}
-
-template <class View>
-std::unique_ptr<View> shown(Result r) {
-  auto view = std::make_unique<View>(shared(std::move(r)));
-  view->resize(900, 700);
-  view->show();
-  REQUIRE(QTest::qWaitForWindowExposed(view.get()));
-  return view;
-}
-
-QByteArray readAll(const fs::path& path) {
-  QFile f(QString::fromStdString(path.string()));
-  REQUIRE(f.open(QIODevice::ReadOnly));
-  return f.readAll();
 }
 
 }  // namespace

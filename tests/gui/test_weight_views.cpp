@@ -24,25 +24,16 @@
 #include "views/probe_data.h"
 #include "views/token_classes.h"
 
+#include "tests/gui/view_test_support.h"
+
 using namespace mechscope;
+using namespace mechscope::test;
 namespace fs = std::filesystem;
 
 namespace {
 
 const nlohmann::json kTokenStrings = {{"7", " Mary"}, {"9", " John"}, {"11", " the"},
                                       {"3", "Paris"}, {"5", "42"},    {"6", ","}};
-
-Axis labelled(const std::string& name, const std::string& prefix, int n) {
-  Axis a{name, {}};
-  for (int i = 0; i < n; ++i) a.labels.push_back(prefix + std::to_string(i));
-  return a;
-}
-
-Array array(std::vector<int64_t> shape, std::vector<float> data, std::vector<Axis> axes) {
-  Array a{std::move(shape), std::move(data), std::move(axes)};
-  a.validate("test array");
-  return a;
-}
 
 // Layers L1 and L3 (a subset), 4 neurons, top 3 tokens each. " Mary" (7) is promoted by L1N0
 // (logit 5), L3N1 (3) and L1N2 (1).
@@ -164,25 +155,6 @@ Result clampResult() {
             {"answer_prob", {{"clean", 0.1}, {"clamped", 0.8}}},
             {"token_strings", kTokenStrings}};
   return r;
-}
-
-std::shared_ptr<const Result> shared(Result r) {
-  return std::make_shared<const Result>(std::move(r));
-}
-
-template <class View>
-std::unique_ptr<View> shown(Result r) {
-  auto view = std::make_unique<View>(shared(std::move(r)));
-  view->resize(1000, 800);
-  view->show();
-  REQUIRE(QTest::qWaitForWindowExposed(view.get()));
-  return view;
-}
-
-QByteArray readAll(const fs::path& path) {
-  QFile f(QString::fromStdString(path.string()));
-  REQUIRE(f.open(QIODevice::ReadOnly));
-  return f.readAll();
 }
 
 std::vector<int64_t> tableOrder(const NeuronTableModel& m) {

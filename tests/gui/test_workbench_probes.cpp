@@ -24,6 +24,7 @@
 #include "app/gui/session_controller.h"
 #include "core/model/default_model.h"
 #include "probes/registry.h"
+#include "probes/run_probe.h"
 #include "tests/gui/test_workbench_support.h"
 
 using namespace mechscope;
@@ -149,9 +150,15 @@ TEST_CASE("Generation with a clamped neuron follows the neuron", "[gui][workbenc
     return done.front().at(0).toString();
   };
   const QString plain = generateOnce();
-  // The last layer's neuron 221 writes towards shape words ('circle' first, by neuron_decoding
-  // on this model): held high at every position it takes the continuation there.
-  w.generatePanel()->setClamp(GeneratePanel::Clamp{4, 221, 40.0});
+  // The last layer's neuron with the strongest decoded top logit (neuron_decoding) writes
+  // towards its token: held high at every position it takes the continuation there.
+  const Result dec = probes::run_probe(probes::ProbeRegistry::builtin().get("neuron_decoding"),
+                                       *w.host()->model(), {}, {{"layers", "4"}});
+  const Array& logit = dec.array("out_top_logit");
+  int best = 0;
+  for (int n = 1; n < logit.shape[1]; ++n)
+    if (logit.at({0, n, 0}) > logit.at({0, best, 0})) best = n;
+  w.generatePanel()->setClamp(GeneratePanel::Clamp{4, best, 40.0});
   const QString clamped = generateOnce();
   INFO("plain: " << plain.toStdString() << " / clamped: " << clamped.toStdString());
   CHECK(plain.startsWith(QStringLiteral(" Mary")));

@@ -195,6 +195,17 @@ TEST_CASE("a prompt with an image: the image token is expanded, or inserted afte
   no_image.tokens = vlm->tokenizer()->encode("<image> What color is the circle ?").ids;
   CHECK_THAT(error_of([&] { probes::prepare_image_tokens(*vlm, no_image); }),
              Catch::Contains("no image was given"));
+  // Probes that read images run the vision path; the others refuse an image token.
+  probes::ProbeInputs lens;
+  lens.tokens = vlm->tokenizer()->encode("What color is the circle ?").ids;
+  lens.image_rgb = image;
+  const Result r = run("logit_lens", *vlm, lens, nullptr);
+  CHECK(r.array("top_token").shape[1] == 7 + n_image);
+  CHECK(vlm->tokenizer()->token_text(int64_t(r.array("top_token").at({3, 7 + n_image - 1, 0}))) == "red");
+  probes::ProbeInputs dla = no_image;
+  dla.answer = "red";
+  CHECK_THAT(error_of([&] { run("logit_attribution", *vlm, dla, nullptr); }),
+             Catch::Contains("does not take images"));
   auto text = load_model(default_model_path());
   probes::ProbeInputs to_text = in;
   CHECK_THAT(error_of([&] { probes::prepare_image_tokens(*text, to_text); }),
@@ -239,6 +250,25 @@ TEST_CASE("uniform masking gives a head equal attention over the positions it ma
     for (int64_t k = 0; k < 6; ++k)
       CHECK(seen[0][2][q][k].item<float>() == Approx(k <= q ? 1.0 / double(q + 1) : 0.0).margin(1e-6));
   CHECK(std::abs(seen[0][1][5][0].item<float>() - 1.0f / 6.0f) > 1e-3);  // other heads untouched
+}
+
+}  // namespace mechscope::test
+
+namespace mechscope::test {
+
+TEST_CASE("a sweep that cannot fit in memory is refused with the estimate, not killed",
+          "[probes]") {
+  auto m = load_model(golden_dir() / "models" / "gpt2");
+  probes::ProbeInputs in;
+  in.tokens = {14, 95, 96, 87, 111, 10, 114};
+  in.corrupt_tokens = std::vector<int64_t>{14, 95, 55, 87, 48, 10, 114};
+  in.answer_id = 75;
+  ::setenv("MECHSCOPE_FAKE_AVAILABLE_MEMORY", "2000", 1);
+  const std::string sweep = error_of([&] { run("activation_patching", *m, in, nullptr); });
+  const std::string knock = error_of([&] { run("attention_knockout", *m, in, {{"from", "0:3"}}); });
+  ::unsetenv("MECHSCOPE_FAKE_AVAILABLE_MEMORY");
+  CHECK_THAT(sweep, Catch::Contains("needs") && Catch::Contains("only 2.0 KiB is available"));
+  CHECK_THAT(knock, Catch::Contains("only 2.0 KiB is available"));
 }
 
 }  // namespace mechscope::test
