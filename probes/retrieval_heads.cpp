@@ -83,6 +83,11 @@ RetrievalScores retrieval_head_scores(const Model& model, RetrievalOptions o,
       throw Error("A haystack of " + std::to_string(len) + " words does not fit this model: use "
                   "lengths between 1 and " + std::to_string(longest) + ".");
 
+  // Decoding stops at EOS, a newline (the paper's stop) or the end of the needle's sentence.
+  std::vector<int64_t> stops;
+  if (c.eos_token_id) stops.push_back(*c.eos_token_id);
+  for (const char* t : {"\n", ".", "<0x0A>", "Ċ"})
+    if (auto id = model.tokenizer()->token_to_id(t)) stops.push_back(*id);
   const tasks::NeedleTask needle;
   RetrievalScores out;
   out.lengths = o.lengths;
@@ -117,7 +122,7 @@ RetrievalScores retrieval_head_scores(const Model& model, RetrievalOptions o,
           rows.push_back(attn);
           response.push_back(w);
           tokens.push_back(w);
-          if (c.eos_token_id && w == *c.eos_token_id) break;
+          if (std::find(stops.begin(), stops.end(), w) != stops.end()) break;
         }
         const double recall = rouge1_recall(p.answer_ids, response);
         out.recall.push_back(recall);
@@ -201,7 +206,9 @@ std::shared_ptr<const Probe> retrieval_heads_probe() {
        "needle depths in % of the haystack"},
       {"examples", T::Integer, 1, {}, 1.0, 1000.0, "instances per (length, depth)"},
       {"seed", T::Integer, 0, {}, 0.0, 2147483647.0, "seed of the instances"},
-      {"max_new_tokens", T::Integer, 4, {}, 1.0, 64.0, "tokens decoded greedily per instance"},
+      {"max_new_tokens", T::Integer, 3, {}, 1.0, 64.0,
+       "tokens decoded greedily per instance, stopping early at EOS, a newline or '.' (the "
+       "needle's code is 3 words; more lets a model that repeats the code score above 1)"},
       {"threshold", T::Number, 0.1, {}, 0.0, 1.0, "heads above it are retrieval heads"}};
   info.arrays = {{"score", {"layer", "head"}, "the retrieval score, mean over recalled needles"},
                  {"recall", {"instance"}, "ROUGE-1 recall of the answer in each response"},

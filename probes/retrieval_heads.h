@@ -1,7 +1,7 @@
 #pragma once
 /// Retrieval heads (Wu et al. 2024, "Retrieval Head Mechanistically Explains Long-Context
 /// Factuality"): on needle-in-a-haystack prompts over a grid of context lengths and needle
-/// depths, the model greedily decodes the answer; at every step, a head whose most-attended
+/// depths, the model greedily decodes the answer (until EOS, a newline or '.'); at every step, a head whose most-attended
 /// position lies in the needle's answer span and holds the token just generated earns 1/|span|.
 /// Scores are averaged over the instances whose answer the model recalls (ROUGE-1 recall > 50%).
 #include <ATen/Tensor.h>
@@ -23,7 +23,7 @@ struct RetrievalOptions {
   std::vector<double> depths;    ///< needle depths in % (empty: 0, 10, …, 100)
   int64_t examples = 1;          ///< instances per (length, depth)
   uint64_t seed = 0;
-  int64_t max_new_tokens = 4;
+  int64_t max_new_tokens = 3;
 };
 
 struct RetrievalScores {

@@ -17,14 +17,15 @@ constexpr int64_t kMaxPeriod = 48;
 }  // namespace
 
 const std::vector<std::string>& InductionTask::copy_pool() {
-  // Every word of the project's vocabulary but the special tokens. project_vocabulary() asks this
-  // task only for vocabulary() (the nonsense tokens), so there is no cycle.
+  // Every other task's words and the nonsense tokens, without the special tokens: the project
+  // vocabulary's words (project_vocabulary() sorts the same set the same way).
   static const std::vector<std::string> pool = [] {
-    std::vector<std::string> out;
-    const auto& specials = special_tokens();
-    for (auto& w : project_vocabulary())
-      if (std::find(specials.begin(), specials.end(), w) == specials.end()) out.push_back(w);
-    return out;
+    std::set<std::string> words(pools::nonsense_tokens().begin(), pools::nonsense_tokens().end());
+    for (const auto& task : all_tasks())
+      if (task->name() != "induction")
+        for (auto& w : task->vocabulary()) words.insert(w);
+    for (const auto& s : special_tokens()) words.erase(s);
+    return std::vector<std::string>(words.begin(), words.end());
   }();
   return pool;
 }
@@ -75,9 +76,6 @@ Example InductionTask::sample(std::mt19937_64& rng, const TaskOptions& options) 
   return ex;
 }
 
-std::vector<std::string> InductionTask::vocabulary() const {
-  std::set<std::string> v(pools::nonsense_tokens().begin(), pools::nonsense_tokens().end());
-  return util::to_vector(v);
-}
+std::vector<std::string> InductionTask::vocabulary() const { return copy_pool(); }
 
 }  // namespace mechscope::tasks

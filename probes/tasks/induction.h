@@ -11,9 +11,11 @@ class InductionTask : public Task {
   std::string name() const override;
   std::string description() const override;
   Example sample(std::mt19937_64& rng, const TaskOptions& options) const override;
-  /// The nonsense tokens tok_000 .. tok_199 (the words only this task emits).
+  /// copy_pool(): every word the task can emit.
   std::vector<std::string> vocabulary() const override;
-  /// The words sequences are drawn from: the project vocabulary without the special tokens.
+  /// The words sequences are drawn from, sorted: the nonsense tokens tok_000 .. tok_199 (the
+  /// words only this task brings) and every other task's words — the whole project vocabulary
+  /// but the special tokens.
   static const std::vector<std::string>& copy_pool();
 };
 

@@ -1,11 +1,13 @@
-// The causal probes on the embedded default text model: the copying heads its card names
-// (data/models/mechscope-tiny-text/MODEL_CARD.md: L0H0, L0H2, L1H0–L1H3) are the heads that
-// activation and path patching find on its induction and IOI examples.
+// The causal probes on the embedded default text model: the circuit its card names
+// (data/models/mechscope-tiny-text/MODEL_CARD.md, card.json: the previous-token head and the
+// induction heads head_detector finds) is what activation and path patching find on its
+// induction and IOI examples.
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "core/io/mapped_file.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "probes/registry.h"
@@ -15,7 +17,26 @@
 namespace mechscope::test {
 namespace {
 
-const std::set<std::string> kCardHeads = {"L0H0", "L0H2", "L1H0", "L1H1", "L1H2", "L1H3"};
+/// The card's induction heads (head_detector, second-copy score > 0.5).
+const std::set<std::string>& card_heads() {
+  static const std::set<std::string> heads = [] {
+    const auto card = nlohmann::json::parse(read_text_file(default_model_path() / "card.json"));
+    std::set<std::string> out;
+    for (const auto& h : card.at("induction_heads")) out.insert(h.at("head").get<std::string>());
+    return out;
+  }();
+  return heads;
+}
+
+/// The `k` heads with the largest values.
+std::set<std::string> top_heads(const std::map<std::string, double>& effect, size_t k) {
+  std::vector<std::pair<double, std::string>> ranked;
+  for (const auto& [head, v] : effect) ranked.push_back({v, head});
+  std::sort(ranked.rbegin(), ranked.rend());
+  std::set<std::string> out;
+  for (size_t i = 0; i < std::min(k, ranked.size()); ++i) out.insert(ranked[i].second);
+  return out;
+}
 
 /// Mean over `n` task examples of a [layer, head] array of `probe`, by head label.
 std::map<std::string, double> mean_head_effect(const Model& model, const std::string& task,
@@ -56,7 +77,7 @@ int card_heads_in_top(const std::map<std::string, double>& effect, size_t k,
   int hits = 0;
   for (size_t i = 0; i < k; ++i) {
     top += ranked[i].second + " " + std::to_string(ranked[i].first).substr(0, 5) + "  ";
-    hits += kCardHeads.count(ranked[i].second) ? 1 : 0;
+    hits += card_heads().count(ranked[i].second) ? 1 : 0;
   }
   WARN(what << ": " << top);
   return hits;
@@ -64,21 +85,31 @@ int card_heads_in_top(const std::map<std::string, double>& effect, size_t k,
 
 }  // namespace
 
-TEST_CASE("on the default model, patching finds the copying heads its card names",
+TEST_CASE("on the default model, patching finds the induction heads its card names",
           "[probes][default_model]") {
   auto model = load_model(default_model_path());
   const nlohmann::json z = {{"target", "z"}, {"metric", "normalized"}};
-  // Induction: restoring a card head's output recovers most of the clean logit difference.
+  const size_t n = card_heads().size();
+  REQUIRE(n > 0);
+  // Induction: restoring an induction head's output recovers the clean logit difference; the
+  // card's induction heads are exactly the top ones (the previous-token head alone restores
+  // nothing: the corrupted first copy holds other tokens).
   const auto induction = mean_head_effect(*model, "induction", "activation_patching", z, 6);
-  CHECK(card_heads_in_top(induction, 6, "induction, activation patching of z, top 6") >= 5);
-  // IOI: the same heads carry the names.
+  CHECK(card_heads_in_top(induction, n, "induction, activation patching of z") == int(n));
+  // IOI reuses the induction heads: most of them are among the six heads that matter most.
   const auto ioi = mean_head_effect(*model, "ioi", "activation_patching", z, 6);
-  CHECK(card_heads_in_top(ioi, 6, "IOI, activation patching of z, top 6") >= 4);
-  // Path patching into the logits agrees with activation patching on which heads matter.
+  CHECK(card_heads_in_top(ioi, 6, "IOI, activation patching of z, top 6") >= int(n) - 1);
+  // Path patching into the logits finds the heads that write the name directly; activation
+  // patching ranks the same heads among its top six.
   const auto path = mean_head_effect(*model, "ioi", "path_patching", {{"metric", "normalized"}}, 6);
   std::map<std::string, double> drop;  // 1 − normalised metric: how much noising the head hurts
   for (const auto& [head, v] : path) drop[head] = 1 - v;
-  CHECK(card_heads_in_top(drop, 6, "IOI, path patching to logits (1 − metric), top 6") >= 3);
+  card_heads_in_top(drop, 6, "IOI, path patching to logits (1 − metric), top 6");
+  const auto direct = top_heads(drop, 3), important = top_heads(ioi, 6);
+  for (const auto& h : direct) {
+    INFO(h << " writes to the logits directly but is not in activation patching's top six");
+    CHECK(important.count(h) == 1);
+  }
 }
 
 }  // namespace mechscope::test
