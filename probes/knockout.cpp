@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "core/model/model.h"
+#include "core/model/rotary.h"
+#include "probes/patching.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
@@ -43,6 +45,7 @@ void add_layer(HookSet& hooks, int layer, std::function<at::Tensor(const at::Ten
 /// The mask [rows, T, S] for scores with T queries and S keys: `blocked` covers the last T keys
 /// (a cached prefix in front is never blocked).
 at::Tensor fit(const at::Tensor& blocked, int64_t T, int64_t S) {
+  if (blocked.size(1) == T && blocked.size(2) == S) return blocked;  // already aligned
   at::Tensor m = blocked.slice(1, 0, T).slice(2, 0, std::min(T, blocked.size(2)));
   if (m.size(2) < S) m = at::constant_pad_nd(m, {S - m.size(2), 0}, 0);
   return m;
@@ -94,26 +97,92 @@ at::Tensor edge_mask(int64_t T, const std::vector<int64_t>& from, const std::vec
 
 at::Tensor knockout_probabilities(const Model& model, const std::vector<int64_t>& tokens,
                                   const at::Tensor& pixels, int64_t answer,
-                                  const at::Tensor& blocked, const at::Tensor& layers,
+                                  const at::Tensor& blocked_in, const at::Tensor& layers,
                                   const std::function<void(double)>& progress) {
+  const ModelConfig& c = model.config();
   const int64_t E = layers.size(0), T = int64_t(tokens.size());
-  const int64_t chunk = sweep_batch_size(model, T, 128);
-  const at::Tensor prompt = prompt_tensor(model, tokens);
-  std::vector<at::Tensor> out;
-  for (int64_t e0 = 0; e0 < E; e0 += chunk) {
-    const int64_t e1 = std::min(E, e0 + chunk);
-    HookSet hooks;
-    add_attention_knockout(hooks, blocked.size(0) == 1 ? blocked : blocked.slice(0, e0, e1),
-                           layers.slice(0, e0, e1));
-    // Only the last position is unembedded.
-    hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
-    const ForwardOutput f = run_tokens(model, prompt.expand({e1 - e0, T}), pixels, &hooks);
-    out.push_back(at::softmax(model.unembed(f.resid.select(1, T - 1)).to(at::kFloat), -1)
-                      .select(1, answer)
-                      .to(at::kCPU));
-    if (progress) progress(double(e1) / double(E));
+  const at::Tensor blocked = blocked_in.to(at::kCPU).to(at::kBool);
+  // Nothing changes before an experiment's first blocked layer, nor at positions before its
+  // first blocked query (causal attention): each experiment starts there, from the clean run's
+  // residual stream, with the clean keys and values of the earlier positions as a prefix (what
+  // the activation-patching sweep does). A sliding window could hide prefix keys: such models
+  // recompute every position.
+  const KindCache clean = run_with_kinds(model, prompt_tensor(model, tokens),
+                                         {HookKind::ResidPre, HookKind::K, HookKind::V}, false,
+                                         pixels);
+  const double p_clean =
+      at::softmax(clean.logits.select(1, -1).to(at::kFloat), -1)[0][answer].item<double>();
+  const bool suffixes = !c.sliding_window && c.causal;
+  const at::Tensor layer_on = layers.to(at::kCPU).to(at::kBool);
+  const at::Tensor query_on = blocked.any(2);  // [rows or 1, T]
+  struct Job {
+    int64_t index, layer, pos;
+  };
+  std::vector<Job> jobs;
+  at::Tensor out = at::full({E}, p_clean, at::kFloat);
+  for (int64_t e = 0; e < E; ++e) {
+    const at::Tensor lw = layer_on[e].nonzero();
+    const at::Tensor qs = query_on[blocked.size(0) == 1 ? 0 : e].nonzero();
+    if (lw.numel() == 0 || qs.numel() == 0) continue;  // blocks nothing: the clean run
+    jobs.push_back({e, lw.min().item<int64_t>(), suffixes ? qs.min().item<int64_t>() : 0});
   }
-  return at::cat(out);
+  // A forward pass reads every weight of its layers once, whatever its rows: rows share passes
+  // (a row that starts later just repeats clean layers first), grouped by first position.
+  std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
+    return a.pos != b.pos ? a.pos < b.pos : a.layer < b.layer;
+  });
+  const int64_t chunk = sweep_batch_size(model, T, 128);
+  const bool rotary = c.positional == Positional::Rotary;
+  size_t done = 0;
+  for (size_t j0 = 0; j0 < jobs.size();) {
+    size_t j1 = j0;
+    while (j1 < jobs.size() && int64_t(j1 - j0) < chunk && jobs[j1].pos == jobs[j0].pos) ++j1;
+    const int64_t rn = int64_t(j1 - j0), s = jobs[j0].pos;
+    int64_t layer = jobs[j0].layer;
+    for (size_t j = j0; j < j1; ++j) layer = std::min(layer, jobs[j].layer);
+    std::vector<int64_t> rows;
+    for (size_t j = j0; j < j1; ++j) rows.push_back(jobs[j].index);
+    const at::Tensor idx = at::tensor(rows, at::kLong);
+    // The rows' masks for queries s… over every key, and their layers.
+    const at::Tensor masks =
+        (blocked.size(0) == 1 ? blocked.expand({rn, T, T}) : blocked.index_select(0, idx))
+            .slice(1, s, T)
+            .contiguous();
+    HookSet hooks;
+    add_attention_knockout(hooks, masks.to(model.device()), layer_on.index_select(0, idx));
+    if (s > 0) {
+      std::vector<at::Tensor> prefix_k(c.n_layers), prefix_v(c.n_layers);
+      at::Tensor cos, sin;
+      if (rotary) {
+        const at::Tensor rel =
+            at::arange(-s, 0, at::TensorOptions().dtype(at::kLong)).to(model.device()).view({1, s});
+        std::tie(cos, sin) = rotary_tables(c, rel);
+      }
+      for (int64_t l = layer; l < c.n_layers; ++l) {
+        at::Tensor kp = clean.at(HookKind::K, int(l)).slice(1, 0, s);
+        if (rotary) kp = apply_rotary(kp, cos, sin, c.rotary_dim);
+        prefix_k[l] = kp.expand({rn, s, kp.size(2), kp.size(3)});
+        const at::Tensor vp = clean.at(HookKind::V, int(l)).slice(1, 0, s);
+        prefix_v[l] = vp.expand({rn, s, vp.size(2), vp.size(3)});
+      }
+      hooks.add(rotary ? HookKind::RotK : HookKind::K, HookSet::kEveryLayer,
+                [prefix_k](HookCall& h) { h.value = at::cat({prefix_k[h.layer], h.value}, 1); });
+      hooks.add(HookKind::V, HookSet::kEveryLayer,
+                [prefix_v](HookCall& h) { h.value = at::cat({prefix_v[h.layer], h.value}, 1); });
+    }
+    hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
+    const at::Tensor start =
+        clean.at(HookKind::ResidPre, int(layer)).slice(1, s).expand({rn, T - s, c.d_model});
+    const ForwardOutput f = model.run_from(int(layer), start, {}, &hooks);
+    const at::Tensor p = at::softmax(model.unembed(f.resid.select(1, -1)).to(at::kFloat), -1)
+                             .select(1, answer)
+                             .to(at::kCPU);
+    out.index_copy_(0, idx, p);
+    done += size_t(rn);
+    if (progress) progress(double(done) / double(std::max<size_t>(1, jobs.size())));
+    j0 = j1;
+  }
+  return out;
 }
 
 void add_image_mean_ablation(HookSet& hooks) {

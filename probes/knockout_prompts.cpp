@@ -5,6 +5,7 @@
 #include "core/model/model.h"
 #include "core/util/error.h"
 #include "probes/knockout.h"
+#include "probes/patching.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
@@ -35,13 +36,13 @@ at::Tensor window_table(int64_t n_layers, int64_t window) {
 
 namespace {
 
-/// The clean run's last-position distribution [d_vocab] (CPU, float).
+/// The clean run's last-position distribution [d_vocab] (CPU, float) — computed exactly as
+/// knockout_probabilities computes its own clean run, so experiments that block nothing change
+/// nothing.
 at::Tensor clean_distribution(const Model& model, const std::vector<int64_t>& tokens,
                               const at::Tensor& pixels) {
-  HookSet hooks;
-  hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });
-  const ForwardOutput f = run_tokens(model, prompt_tensor(model, tokens), pixels, &hooks);
-  return at::softmax(model.unembed(f.resid.select(1, -1)).to(at::kFloat), -1)[0].to(at::kCPU);
+  const KindCache clean = run_with_kinds(model, prompt_tensor(model, tokens), {}, false, pixels);
+  return at::softmax(clean.logits.select(1, -1).to(at::kFloat), -1)[0].to(at::kCPU);
 }
 
 }  // namespace

@@ -25,13 +25,17 @@ using namespace mechscope::bench;
 
 namespace {
 
-/// One hooked forward pass per experiment (row of `layers`), the loop a Python script writes.
+/// One full hooked forward pass per experiment (row of `layers`): the loop a Python script
+/// writes (Geva et al.'s and Zhang et al.'s code block attention this way, one run at a time).
 void loop_knockout(const Model& model, const std::vector<int64_t>& tokens, const at::Tensor& pixels,
                    const at::Tensor& blocked, const at::Tensor& layers) {
-  for (int64_t e = 0; e < layers.size(0); ++e)
-    probes::knockout_probabilities(model, tokens, pixels, 0,
-                                   blocked.size(0) == 1 ? blocked : blocked.slice(0, e, e + 1),
+  const at::Tensor prompt = probes::prompt_tensor(model, tokens);
+  for (int64_t e = 0; e < layers.size(0); ++e) {
+    HookSet hooks;
+    probes::add_attention_knockout(hooks, blocked.size(0) == 1 ? blocked : blocked.slice(0, e, e + 1),
                                    layers.slice(0, e, e + 1));
+    probes::run_tokens(model, prompt, pixels, &hooks);
+  }
 }
 
 }  // namespace
@@ -71,10 +75,14 @@ int main(int argc, char** argv) {
   const double loop = median_seconds(reps, [&] { loop_knockout(*model, in.tokens, {}, blocked, windows); });
   const at::Tensor prompt = probes::prompt_tensor(*model, in.tokens);
   const double forward = median_seconds(reps, [&] { model->run(prompt); });
-  std::printf("1. attention_knockout, GPT-2-small shape, %lld tokens, 12 centres (window 3):\n"
-              "   probe %.3f s; a hooked forward per centre %.3f s (%.1f× the probe); one forward "
-              "%.3f s (probe = %.1f forwards)\n",
-              static_cast<long long>(T), probe, loop, loop / probe, forward, probe / forward);
+  const double sweep = median_seconds(reps, [&] {
+    probes::knockout_probabilities(*model, in.tokens, {}, 1000, blocked, windows);
+  });
+  std::printf("1. attention_knockout, GPT-2-small shape, %lld tokens, 12 centres (window 3), "
+              "tokens 1…39 blocked from the last:\n"
+              "   probe %.3f s (its sweep %.3f s); a full hooked forward per centre %.3f s (%.1f× "
+              "the probe); one forward %.3f s (probe = %.1f forwards)\n",
+              static_cast<long long>(T), probe, sweep, loop, loop / probe, forward, probe / forward);
 
   auto vlm = load_model(default_vlm_path());
   const nlohmann::json flow = {{"task", "shapes_vqa"}, {"examples", 10}, {"seed", 1}};
