@@ -3,6 +3,13 @@
 #   scripts/mechscope.sh run [ARGS…]   install what is missing, build, open the workbench
 #   scripts/mechscope.sh test          install what is missing, build, run every test
 #   scripts/mechscope.sh build         install what is missing and build only
+#   scripts/mechscope.sh fuzz [SECONDS]  build the parsers' fuzz harnesses with clang, libFuzzer,
+#                                      AddressSanitizer and UBSan (build-fuzz/) and run each for
+#                                      SECONDS (default 600) from its seeds; crashes land in
+#                                      build-fuzz/fuzz-artifacts/
+#   scripts/mechscope.sh sanitize [CTEST ARGS…]
+#                                      build with AddressSanitizer + UBSan (build-sanitize/) and run
+#                                      the tests there (GUI tests offscreen)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -57,8 +64,63 @@ case "$cmd" in
     install_missing
     build
     ;;
+  fuzz)
+    PACKAGES+=(clang)
+    install_missing
+    BUILD=${MECHSCOPE_BUILD_DIR:-$ROOT/build-fuzz}
+    export CCACHE_BASEDIR=$ROOT
+    export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+    flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+    CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DMECHSCOPE_LIBFUZZER=ON -DMECHSCOPE_BUILD_GUI=OFF \
+      -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+    harnesses=(fuzz_safetensors fuzz_config fuzz_tokenizer fuzz_llama2c_model fuzz_llama2c_tokenizer
+               fuzz_session)
+    cmake --build "$BUILD" -j "$(nproc)" --target "${harnesses[@]}"
+    seconds=${1:-600}
+    mkdir -p "$BUILD/fuzz-artifacts"
+    G=$ROOT/tests/golden S=$ROOT/tests/fuzz/seeds
+    declare -A seeds=(
+      [fuzz_safetensors]="$G/models/llama_f16/model.safetensors $G/probes/gpt2/heads.safetensors"
+      [fuzz_config]="$(echo $G/models/*/config.json)"
+      [fuzz_tokenizer]="$(echo $G/tokenizers/*/tokenizer.json)"
+      [fuzz_llama2c_model]="$S/tiny_llama2c.bin"
+      [fuzz_llama2c_tokenizer]="$S/tiny_tokenizer.bin"
+      [fuzz_session]="$S/session.mscope $S/session_unsealed.mscope")
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
+    for h in "${harnesses[@]}"; do
+      corpus="$BUILD/fuzz-corpus/$h"
+      mkdir -p "$corpus"
+      cp -n ${seeds[$h]} "$corpus/" 2>/dev/null || true
+      echo "== $h ($seconds s)"
+      "$BUILD/tests/fuzz/$h" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=4096 \
+        -artifact_prefix="$BUILD/fuzz-artifacts/$h-" -print_final_stats=1 "$corpus"
+    done
+    ;;
+  sanitize)
+    install_missing
+    BUILD=${MECHSCOPE_BUILD_DIR:-$ROOT/build-sanitize}
+    export CCACHE_BASEDIR=$ROOT
+    export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+    flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+      -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+    cmake --build "$BUILD" -j "$(nproc)"
+    export QT_QPA_PLATFORM=offscreen
+    # Third-party libraries' own leaks (LibTorch's and Qt's process-lifetime allocations) are
+    # suppressed by name in tests/sanitize/lsan.supp; every report from our code fails the run.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" "$@"
+    ;;
   *)
-    echo "usage: scripts/mechscope.sh run|test|build" >&2
+    echo "usage: scripts/mechscope.sh run|test|build|fuzz|sanitize" >&2
     exit 2
     ;;
 esac

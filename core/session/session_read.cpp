@@ -167,7 +167,7 @@ Session load_session(const fs::path& path) {
     // Bytes no mechscope checksum vouches for: a child process reads them first, under a time
     // limit, because HDF5 can hang on damaged files. (The lock is held: no thread of ours is
     // inside HDF5 while the child is forked.)
-    const auto limit = std::chrono::milliseconds(10000 + int64_t(size / (10 << 20)) * 1000);
+    const auto limit = std::chrono::milliseconds(3000 + int64_t(size / (10 << 20)) * 1000);
     std::optional<std::string> failed;
     try {
       failed = run_guarded([&] { read_file(path, problem); }, limit);
