@@ -34,11 +34,13 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   o.exclude_current_token = options.boolean("exclude_current_token");
   o.abs_measure = options.string("error_measure") == "abs";
   o.max_offset = options.integer("max_offset");
-  const bool on_prompt = !in.tokens.empty();
+  const bool on_prompt = options.string("source") == "prompt";
+  if (on_prompt && in.tokens.empty())
+    throw Error("source=prompt scores the prompt's own attention: give a prompt.");
   const bool second_copy = options.string("rows") == "second_copy";
   if (on_prompt && second_copy)
     throw Error("rows=second_copy scores random repeated sequences; a prompt has no second copy "
-                "(leave the prompt empty, or use rows=all).");
+                "(use source=random_repeat, or rows=all).");
   at::Tensor tokens;
   if (on_prompt) {
     tokens = at::tensor(in.tokens, at::kLong).unsqueeze(0);
@@ -89,10 +91,12 @@ std::shared_ptr<const Probe> head_detector_probe() {
       "Previous-token, duplicate-token and induction scores of every head (TransformerLens "
       "head_detector semantics) on random sequences repeated once, or on the prompt; plus the "
       "share of attention d tokens past an earlier occurrence (d = 0 … max_offset).";
-  info.inputs = {{Input::Prompt, false,
-                  "score on this prompt instead of random repeated sequences"}};
+  info.inputs = {{Input::Prompt, false, "with source=prompt: the prompt to score"}};
   using T = OptionSpec::Type;
   info.options = {
+      {"source", T::String, "random_repeat", {"random_repeat", "prompt"}, {}, {},
+       "random_repeat: random sequences repeated once, [BOS, s, s]; prompt: the prompt (which is "
+       "used only then)"},
       {"examples", T::Integer, 10, {}, 1.0, 512.0, "random repeated sequences (scores are their mean)"},
       {"length", T::Integer, 20, {}, 2.0, 4096.0,
        "tokens per copy (cut to fit the context: [BOS, s, s])"},

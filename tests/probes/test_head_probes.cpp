@@ -11,6 +11,8 @@
 #include "core/model/loader.h"
 #include "probes/ablation.h"
 #include "probes/head_scores.h"
+#include "probes/registry.h"
+#include "probes/run_probe.h"
 #include "tests/test_paths.h"
 
 using namespace mechscope;
@@ -95,4 +97,23 @@ TEST_CASE("head ablation replaces exactly the chosen heads' hook_z", "[probes]")
   m->run(tokens, {}, &mean);
   at::Tensor want = z.select(2, 0).mean(at::IntArrayRef{0, 1});
   CHECK((seen.select(2, 0)[0][5] - want).abs().max().item<float>() < 1e-6);
+}
+
+TEST_CASE("the head_detector probe scores random repeats by default and the prompt on request",
+          "[probes]") {
+  auto m = load_model(test::golden_dir() / "models" / "llama_gqa");
+  const auto& probe = ProbeRegistry::builtin().get("head_detector");
+  ProbeInputs in;
+  in.tokens = {1, 14, 95, 96, 14, 95, 96, 14};
+  // The workbench always passes its prompt: the default still scores random repeats.
+  const Result repeats = run_probe(probe, *m, in, {{"examples", 3}, {"length", 6}});
+  CHECK(repeats.meta["source"] == "random_repeat");
+  CHECK(repeats.array("pattern").shape[2] == 13);  // [BOS, 6, 6]
+  const Result prompt = run_probe(probe, *m, in, {{"source", "prompt"}});
+  const HeadScores want = detect_heads(*m, at::tensor(in.tokens, at::kLong).unsqueeze(0));
+  CHECK(prompt.meta["source"] == "prompt");
+  for (int64_t l = 0; l < 2; ++l)
+    for (int64_t h = 0; h < 4; ++h)
+      CHECK(prompt.array("induction").at({l, h}) == Approx(want.induction[l][h].item<float>()));
+  CHECK_THROWS_WITH(run_probe(probe, *m, {}, {{"source", "prompt"}}), Catch::Contains("give a prompt"));
 }
