@@ -48,7 +48,8 @@ int cmd_info(const std::vector<std::string>& argv) {
   for (const auto& n : model->hook_names()) std::cout << "  " << n << "\n";
   std::cout << "Weights (" << model->weights().tl_names().size() << "):\n";
   for (const auto& n : model->weights().tl_names()) {
-    auto shape = model->weight(n).sizes();
+    const at::Tensor w = model->weight(n);  // sizes() refers into the tensor: keep it alive
+    const auto shape = w.sizes();
     std::cout << "  " << n << " [";
     for (size_t i = 0; i < shape.size(); ++i) std::cout << (i ? ", " : "") << shape[i];
     std::cout << "]\n";
