@@ -157,17 +157,9 @@ void paintBars(QPainter& p, const QRectF& rect, const BarFigure& f, const Figure
     }
   }
 
-  // Category labels.
-  p.setPen(style.text);
-  const double labelsBottom =
-      paintCategoryLabels(p, fm, L.plot, L.slot, n, L.labelStep, L.rotate, tick + gap,
-                          style.fontPx * kMaxCategoryLabelEms, [&](int i) { return f.categories[i]; });
-  p.setFont(style.font(0.95));
-  p.setPen(style.muted);
+  // Category labels and the x title.
+  paintCategoryAxis(p, L.plot, {L.slot, L.labelStep, L.rotate}, f.categories, f.xTitle, style);
   const double titleH = QFontMetricsF(p.font()).height();
-  if (!f.xTitle.isEmpty())
-    p.drawText(QRectF(L.plot.left(), labelsBottom + gap, L.plot.width(), titleH * 1.1),
-               Qt::AlignHCenter | Qt::AlignTop, f.xTitle);
   const QRectF R = rect.adjusted(style.pad(), 0, -style.pad(), 0);
   if (!f.yTitle.isEmpty())
     drawVerticalText(p, QPointF(R.left() + titleH / 2, L.plot.center().y()), f.yTitle);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "views/bar_figure.h"
 #include "views/color_bar.h"
 #include "views/colormap.h"
 
@@ -103,6 +104,25 @@ QRectF placeCategoryPlot(const QRectF& R, double left, double right, double top,
   const double bottom = tick + gap + (axis.rotate ? maxLabel : fm.height()) + (xTitle ? axisTitleH : 0);
   plot.setBottom(std::max(plot.top() + 1, R.bottom() - bottom));
   return plot;
+}
+
+void paintCategoryAxis(QPainter& p, const QRectF& plot, const CategoryAxis& axis,
+                       const QStringList& categories, const QString& xTitle,
+                       const FigureStyle& style) {
+  const QFont font = style.font(0.85);
+  const QFontMetricsF fm(font);
+  const double gap = style.fontPx * 0.3, tick = style.fontPx * 0.3;
+  p.setFont(font);
+  p.setPen(style.text);
+  const double labelsBottom = paintCategoryLabels(
+      p, fm, plot, axis.slot, int(categories.size()), axis.labelStep, axis.rotate, tick + gap,
+      style.fontPx * kMaxCategoryLabelEms, [&](int i) { return categories[i]; });
+  p.setFont(style.font(0.95));
+  p.setPen(style.muted);
+  const double titleH = QFontMetricsF(p.font()).height();
+  if (!xTitle.isEmpty())
+    p.drawText(QRectF(plot.left(), labelsBottom + gap, plot.width(), titleH * 1.1),
+               Qt::AlignHCenter | Qt::AlignTop, xTitle);
 }
 
 }  // namespace mechscope

@@ -49,6 +49,12 @@ QRectF placeCategoryPlot(const QRectF& R, double left, double right, double top,
                          const QStringList& categories, bool xTitle, const FigureStyle& style,
                          CategoryAxis& axis);
 
+/// Paints the category labels under `plot` (as placeCategoryPlot laid them out) and, when not
+/// empty, the x-axis title under them. Leaves the axis-title font (0.95) and the muted pen set.
+void paintCategoryAxis(QPainter& p, const QRectF& plot, const CategoryAxis& axis,
+                       const QStringList& categories, const QString& xTitle,
+                       const FigureStyle& style);
+
 struct LegendEntry {
   QString name;
   QColor color;

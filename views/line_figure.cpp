@@ -132,17 +132,8 @@ void paintLines(QPainter& p, const QRectF& rect, const LineFigure& f, const Figu
   p.drawLine(L.plot.bottomLeft(), L.plot.bottomRight());
 
   // Category labels and axis titles.
-  p.setFont(font);
-  p.setPen(style.text);
-  const double labelsBottom =
-      paintCategoryLabels(p, fm, L.plot, L.slot, n, L.labelStep, L.rotate, tick + gap,
-                          style.fontPx * kMaxCategoryLabelEms, [&](int i) { return f.categories[i]; });
-  p.setFont(style.font(0.95));
-  p.setPen(style.muted);
+  paintCategoryAxis(p, L.plot, {L.slot, L.labelStep, L.rotate}, f.categories, f.xTitle, style);
   const double titleH = QFontMetricsF(p.font()).height();
-  if (!f.xTitle.isEmpty())
-    p.drawText(QRectF(L.plot.left(), labelsBottom + gap, L.plot.width(), titleH * 1.1),
-               Qt::AlignHCenter | Qt::AlignTop, f.xTitle);
   if (!f.yTitle.isEmpty())
     drawVerticalText(p, QPointF(rect.left() + style.pad() + titleH / 2, L.plot.center().y()),
                      f.yTitle);
