@@ -119,12 +119,26 @@ QByteArray renderPdf(const ResultView& view, int w, int h) {
   return buffer.data();
 }
 
+/// Runs widget work where widgets may live (the GUI thread when exporting from a worker).
+void onGuiThread(const ExportControl& control, const std::function<void()>& f) {
+  if (control.on_gui_thread)
+    control.on_gui_thread(f);
+  else
+    f();
+}
+
+/// Throws Cancelled when the control's progress callback says stop.
+void report(const ExportControl& control, double fraction) {
+  if (control.progress && !control.progress(fraction)) throw Cancelled();
+}
+
 std::vector<fs::path> exportView(const ResultView& view, const fs::path& dir,
                                  const std::string& stem, const std::vector<std::string>& formats,
-                                 int width) {
+                                 int width, const ExportControl& control, double fraction) {
   const int height = std::max(kMinWidth / 2, view.figureHeightForWidth(width));
   std::vector<fs::path> written;
   for (const std::string& format : formats) {
+    report(control, fraction);
     const fs::path path = dir / (stem + "." + format);
     writeFile(path, render_figure(view, format, width, height));
     written.push_back(path);
@@ -132,32 +146,42 @@ std::vector<fs::path> exportView(const ResultView& view, const fs::path& dir,
   return written;
 }
 
+using ViewPtr = std::unique_ptr<ResultView, std::function<void(ResultView*)>>;
+
 // A view over `result` without copying it (the view lives only while exporting), showing the
-// saved state with the selection's layers and heads on top.
-std::unique_ptr<ResultView> offscreenView(const Result& result, const nlohmann::json& state,
-                                          const FigureSelection& selection) {
-  std::unique_ptr<ResultView> view(
-      create_result_view(std::shared_ptr<const Result>(std::shared_ptr<const Result>(), &result)));
-  view->setState(state);
-  nlohmann::json chosen = nlohmann::json::object();
-  if (!selection.layers.empty()) chosen["layers"] = selection.layers;
-  if (!selection.heads.empty()) chosen["heads"] = selection.heads;
-  if (!chosen.empty()) view->setState(chosen);
-  return view;
+// saved state with the selection's layers and heads on top. Made and destroyed on the GUI thread.
+ViewPtr offscreenView(const Result& result, const nlohmann::json& state,
+                      const FigureSelection& selection, const ExportControl& control) {
+  ResultView* view = nullptr;
+  onGuiThread(control, [&] {
+    view = create_result_view(std::shared_ptr<const Result>(std::shared_ptr<const Result>(), &result));
+    view->setState(state);
+    nlohmann::json chosen = nlohmann::json::object();
+    if (!selection.layers.empty()) chosen["layers"] = selection.layers;
+    if (!selection.heads.empty()) chosen["heads"] = selection.heads;
+    if (!chosen.empty()) view->setState(chosen);
+  });
+  return ViewPtr(view, [control](ResultView* v) { onGuiThread(control, [v] { delete v; }); });
 }
 
-// The figure(s) of one result: one, or one per layer.
+// The figure(s) of one result: one, or one per layer. `from`–`to` is the share of the progress
+// this result covers.
 std::vector<fs::path> exportResult(const Result& result, const nlohmann::json& state,
                                    const fs::path& dir, const std::string& stem,
                                    const std::vector<std::string>& formats, int width,
-                                   const FigureSelection& selection) {
-  auto view = offscreenView(result, state, selection);
+                                   const FigureSelection& selection, const ExportControl& control,
+                                   double from, double to) {
+  report(control, from);
+  ViewPtr view = offscreenView(result, state, selection, control);
   const std::vector<int> layers = selection.perLayer ? view->figureLayers() : std::vector<int>();
-  if (layers.empty()) return exportView(*view, dir, stem, formats, width);
+  if (layers.empty()) return exportView(*view, dir, stem, formats, width, control, from);
   std::vector<fs::path> written;
-  for (int layer : layers) {
-    view->setState({{"layers", {layer}}});
-    for (auto& path : exportView(*view, dir, stem + "-L" + std::to_string(layer), formats, width))
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const int layer = layers[i];
+    onGuiThread(control, [&] { view->setState({{"layers", {layer}}}); });
+    const double fraction = from + (to - from) * double(i) / double(layers.size());
+    for (auto& path : exportView(*view, dir, stem + "-L" + std::to_string(layer), formats, width,
+                                 control, fraction))
       written.push_back(path);
   }
   return written;
@@ -213,17 +237,31 @@ std::vector<int> parse_index_list(const std::string& list, const std::string& wh
 
 std::vector<fs::path> export_result(const Result& result, const nlohmann::json& view_state,
                                     const fs::path& dir, const std::vector<std::string>& formats,
-                                    int width_px, const FigureSelection& selection) {
+                                    int width_px, const FigureSelection& selection,
+                                    const ExportControl& control) {
   const std::vector<std::string> checked = checkedFormats(formats);
   checkCanExport(width_px);
   makeFolder(dir);
   return exportResult(result, view_state, dir, export_file_stem(result.id), checked, width_px,
-                      selection);
+                      selection, control, 0.0, 1.0);
+}
+
+void export_figure_file(const Result& result, const nlohmann::json& view_state,
+                        const fs::path& file, int width_px, const ExportControl& control) {
+  std::string format = file.extension().string();
+  if (!format.empty()) format.erase(0, 1);
+  const std::vector<std::string> checked = checkedFormats({format});
+  checkCanExport(width_px);
+  report(control, 0.0);
+  ViewPtr view = offscreenView(result, view_state, {}, control);
+  const int height = std::max(kMinWidth / 2, view->figureHeightForWidth(width_px));
+  writeFile(file, render_figure(*view, checked.front(), width_px, height));
 }
 
 std::vector<fs::path> export_session(const Session& session, const fs::path& dir,
                                      const std::vector<std::string>& formats, int width_px,
-                                     const FigureSelection& selection) {
+                                     const FigureSelection& selection,
+                                     const ExportControl& control) {
   const std::vector<std::string> checked = checkedFormats(formats);
   checkCanExport(width_px);
   makeFolder(dir);
@@ -232,14 +270,17 @@ std::vector<fs::path> export_session(const Session& session, const fs::path& dir
                                      : nlohmann::json::object();
   std::set<std::string> stems;
   std::vector<fs::path> written;
-  for (const Result& result : session.results) {
+  const double n = double(session.results.size());
+  for (size_t i = 0; i < session.results.size(); ++i) {
+    const Result& result = session.results[i];
     std::string stem = export_file_stem(result.id);
     for (int n = 2; stems.count(stem); ++n)
       stem = export_file_stem(result.id) + "-" + std::to_string(n);
     stems.insert(stem);
     const nlohmann::json state =
         states.is_object() && states.contains(result.id) ? states[result.id] : nlohmann::json();
-    for (auto& path : exportResult(result, state, dir, stem, checked, width_px, selection))
+    for (auto& path : exportResult(result, state, dir, stem, checked, width_px, selection, control,
+                                   double(i) / n, double(i + 1) / n))
       written.push_back(path);
   }
   return written;

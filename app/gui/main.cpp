@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
       {"prompt", "Prompt to start with.", "TEXT"},
       {"screenshot", "Run the prompt once, save the window to FILE (PNG) and exit.", "FILE"},
       {"generate", "With --screenshot: also generate N tokens before saving.", "N"},
-      {"probe", "With --screenshot: then run the probe NAME (any of `mechscope-cli probes`).",
+      {"probe", "Run the probe NAME (any of `mechscope-cli probes`) once the model is open "
+                "(with --screenshot: before saving the window).",
        "NAME"},
       {"probe-options", "With --probe: the probe's options as JSON, e.g. {\"target\":\"z\"}.",
        "JSON"},
@@ -160,8 +161,24 @@ int main(int argc, char** argv) {
       }
     }
     scheduleScreenshot(window, plan);
+  } else if (parser.isSet("probe")) {
+    const QString probe = parser.value("probe");
+    const nlohmann::json options =
+        nlohmann::json::parse(parser.value("probe-options").toStdString(), nullptr, false);
+    if (parser.isSet("probe-options") && !options.is_object()) {
+      qCritical("--probe-options is not a JSON object.");
+      return 2;
+    }
+    auto* once = new QObject(&window);  // run once, after the first model load
+    QObject::connect(window.host(), &mechscope::ModelHost::modelLoaded, once,
+                     [&window, once, probe, options] {
+                       window.probeActions()->runProbe(probe, options.is_object() ? options
+                                                                                  : nlohmann::json());
+                       once->deleteLater();
+                     });
   }
   window.show();
+  if (!parser.isSet("screenshot")) window.offerRecovery();
   if (!session.isEmpty() && !window.openSession(session) && parser.isSet("screenshot")) return 1;
   if (!model.isEmpty()) window.openModel(model, tokenizer);
   return app.exec();

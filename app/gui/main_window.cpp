@@ -23,6 +23,8 @@
 #include <optional>
 
 #include "app/gui/analysis_area.h"
+#include "app/gui/file_job.h"
+#include "app/gui/session_recovery.h"
 #include "app/gui/generate_panel.h"
 #include "app/gui/model_host.h"
 #include "app/gui/model_panel.h"
@@ -82,8 +84,19 @@ QString jsonText(const nlohmann::json& object, const char* key) {
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), host_(new ModelHost(this)), session_(new SessionController(this)) {
+    : QMainWindow(parent),
+      host_(new ModelHost(this)),
+      session_(new SessionController(this)),
+      fileJob_(new FileJob(this)),
+      recovery_(new SessionRecovery(this)) {
   setObjectName("mainWindow");
+  session_->setFileJob(fileJob_);
+  recovery_->watch([this] { return session_->snapshot(); }, [this] { return session_->path(); },
+                   [this] { return session_->unsavedChanges(); });
+  recovery_->start();
+  connect(session_, &SessionController::dirtyChanged, recovery_, [this](bool dirty) {
+    if (!dirty) recovery_->clear();
+  });
   createActions();
   createDocks();
 
@@ -138,6 +151,7 @@ MainWindow::MainWindow(QWidget* parent)
     return nlohmann::json{{"workbench", workbenchState()}, {"results", analysis_->viewStates()}};
   });
   connectHost();
+  connectFileJob();
 
   probes_->scanDefaultPlugins();
   updateState();
@@ -152,16 +166,20 @@ void MainWindow::createActions() {
   openFolder_->setToolTip(tr("A Hugging Face folder: config.json, *.safetensors, tokenizer.json"));
   openFile_ = file->addAction(tr("Open &llama2.c file…"), this, &MainWindow::onOpenLlama2cFile);
   file->addSeparator();
-  file->addAction(tr("&New session"), this, &MainWindow::newSession)
-      ->setShortcut(QKeySequence::New);
-  file->addAction(tr("Open &session…"), this, &MainWindow::onOpenSession)
-      ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-  file->addAction(tr("&Save session"), this, &MainWindow::saveSession)
-      ->setShortcut(QKeySequence::Save);
-  file->addAction(tr("Save session &as…"), this, &MainWindow::onSaveSessionAs)
-      ->setShortcut(QKeySequence::SaveAs);
+  // Disabled while a session file operation runs in the background (fileJob_).
+  fileActions_ = {
+      file->addAction(tr("&New session"), this, &MainWindow::newSession),
+      file->addAction(tr("Open &session…"), this, &MainWindow::onOpenSession),
+      file->addAction(tr("&Save session"), this, &MainWindow::saveSession),
+      file->addAction(tr("Save session &as…"), this, &MainWindow::onSaveSessionAs),
+  };
+  fileActions_[0]->setShortcut(QKeySequence::New);
+  fileActions_[1]->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  fileActions_[2]->setShortcut(QKeySequence::Save);
+  fileActions_[3]->setShortcut(QKeySequence::SaveAs);
   file->addSeparator();
-  file->addAction(tr("&Export all figures…"), this, &MainWindow::onExportAllFigures);
+  fileActions_.push_back(
+      file->addAction(tr("&Export all figures…"), this, &MainWindow::onExportAllFigures));
   file->addSeparator();
   file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows)
       ->setShortcut(QKeySequence::Quit);
@@ -175,7 +193,7 @@ void MainWindow::createActions() {
   generate_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return));
   cancel_ = model->addAction(tr("&Cancel"), this, &MainWindow::onCancel);
   cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
-  cancel_->setToolTip(tr("Stop the running generation or probe (Esc)"));
+  cancel_->setToolTip(tr("Stop the running generation, probe or file operation (Esc)"));
   model->addSeparator();
   openSessionModel_ =
       model->addAction(tr("Open the &session's model"), this, &MainWindow::onOpenSessionModel);
@@ -239,6 +257,20 @@ void MainWindow::createStatusBar() {
   statusBar()->addWidget(statusLabel_, 1);
   statusBar()->addPermanentWidget(progress_);
   statusBar()->addPermanentWidget(cancelButton_);
+}
+
+void MainWindow::connectFileJob() {
+  connect(fileJob_, &FileJob::started, this, [this](const QString& label) {
+    showProgress(0, 1000, tr("%p%"));
+    statusLabel_->setText(label);
+    updateState();
+  });
+  connect(fileJob_, &FileJob::progress, this,
+          [this](double fraction) { progress_->setValue(int(fraction * 1000)); });
+  connect(fileJob_, &FileJob::finished, this, [this] {
+    hideProgress();
+    updateState();
+  });
 }
 
 void MainWindow::connectHost() {
@@ -387,6 +419,11 @@ void MainWindow::onGenerate() {
 }
 
 void MainWindow::onCancel() {
+  if (fileJob_->running()) {
+    fileJob_->cancel();
+    statusLabel_->setText(tr("Cancelling…"));
+    return;
+  }
   if (!host_->cancellable()) return;
   host_->cancel();
   statusLabel_->setText(tr("Cancelling…"));
@@ -450,7 +487,8 @@ void MainWindow::updateState() {
   generatePanel_->setState(ready, host_->generating());
   run_->setEnabled(ready);
   generate_->setEnabled(ready);
-  cancel_->setEnabled(host_->cancellable());
+  cancel_->setEnabled(host_->cancellable() || fileJob_->running());
+  for (QAction* action : fileActions_) action->setEnabled(!fileJob_->running());
   openFolder_->setEnabled(!host_->busy());
   openFile_->setEnabled(!host_->busy());
   const QString sessionModel = jsonText(session_->model(), "path");
@@ -485,6 +523,11 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (fileJob_->running()) {  // a file operation first finishes or is cancelled
+    statusLabel_->setText(tr("Wait for the file operation to finish, or cancel it (Esc)."));
+    event->ignore();
+    return;
+  }
   if (session_->maybeSave(this))
     event->accept();
   else

@@ -4,6 +4,7 @@
 // Panels live in their own files; this one only connects them. The session slots (new, open,
 // save, export, the saved window state) are in main_window_session.cpp.
 #include <QMainWindow>
+#include <QList>
 #include <QMessageBox>
 #include <nlohmann/json.hpp>
 #include "core/model/weight_processing.h"
@@ -18,6 +19,9 @@ class QToolButton;
 namespace mechscope {
 
 class AnalysisArea;
+class FileJob;
+class SessionRecovery;
+struct Session;
 class GeneratePanel;
 class ModelHost;
 class ModelPanel;
@@ -40,6 +44,8 @@ class MainWindow : public QMainWindow {
   ResultsBrowser* resultsBrowser() const { return results_; }
   AnalysisArea* analysisArea() const { return analysis_; }
   SessionController* session() const { return session_; }
+  FileJob* fileJob() const { return fileJob_; }
+  SessionRecovery* recovery() const { return recovery_; }
   ProbeActions* probeActions() const { return probes_; }
   QDockWidget* modelDock() const { return modelDock_; }
   QDockWidget* resultsDock() const { return resultsDock_; }
@@ -79,6 +85,11 @@ class MainWindow : public QMainWindow {
   // the unsaved-changes question, or failed with an error shown).
   bool newSession();
   bool openSession(const QString& path);
+  /// Offers the newest autosaved copy an instance that did not exit cleanly left behind
+  /// (SessionRecovery::pending): Recover opens it as unsaved work. True when recovered.
+  bool offerRecovery();
+  /// Answers the recovery question without asking (Open = recover, Discard, Cancel = not now).
+  void setRecoveryAnswer(QMessageBox::StandardButton answer) { recoveryAnswer_ = answer; }
   bool saveSession();
   bool saveSessionAs(const QString& path);
   /// Every Result's figure as PNG, SVG and PDF into `dir` (export_session).
@@ -104,6 +115,7 @@ class MainWindow : public QMainWindow {
   void createDocks();
   void createStatusBar();
   void connectHost();
+  void connectFileJob();
   QWidget* createEmptyPage();
   QWidget* createWorkspace();
   void updateState();
@@ -116,9 +128,16 @@ class MainWindow : public QMainWindow {
   void hideProgress();
   /// Puts the session's Results (with their saved view states) into the browser and views.
   void showSessionResults(const nlohmann::json& views);
+  /// Reads a session file as a file job; false (error shown, or cancelled) when it fails.
+  bool readSession(const QString& path, Session& out);
+  /// Shows the session just adopted: results, prompt, window state.
+  void showOpenedSession(const nlohmann::json& views);
 
   ModelHost* host_;
   SessionController* session_;
+  FileJob* fileJob_;  // session open/save and figure export, off the GUI thread
+  SessionRecovery* recovery_;  // autosave of unsaved work, offered back after a crash
+  QMessageBox::StandardButton recoveryAnswer_ = QMessageBox::NoButton;
   ModelPanel* modelPanel_ = nullptr;
   PromptPanel* promptPanel_ = nullptr;
   GeneratePanel* generatePanel_ = nullptr;
@@ -139,6 +158,7 @@ class MainWindow : public QMainWindow {
   QAction* run_ = nullptr;
   QAction* generate_ = nullptr;
   QAction* cancel_ = nullptr;
+  QList<QAction*> fileActions_;
   QString loadingPath_, loadingTokenizer_;  // the load in flight, for the recent list
   bool errorDialogs_ = true;
   bool restoring_ = false;  // applying a saved state: the edits are not the user's

@@ -7,18 +7,23 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLocale>
+#include <QPushButton>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
 
 #include "app/gui/analysis_area.h"
+#include "app/gui/file_job.h"
 #include "app/gui/main_window.h"
 #include "app/gui/model_host.h"
 #include "app/gui/prompt_panel.h"
 #include "app/gui/results_browser.h"
 #include "app/gui/session_controller.h"
+#include "app/gui/session_recovery.h"
 #include "app/gui/task_picker.h"
 #include "views/figure_export.h"
+#include "core/util/error.h"
 #include "views/result_view.h"
 
 namespace mechscope {
@@ -54,11 +59,8 @@ bool dockOpen(const QDockWidget* dock) {
   return !(dock->isHidden() && dock->testAttribute(Qt::WA_WState_ExplicitShowHide));
 }
 
-/// Sets the wait cursor while alive (saving, opening and exporting run on the GUI thread).
-struct WaitCursor {
-  WaitCursor() { QApplication::setOverrideCursor(Qt::WaitCursor); }
-  ~WaitCursor() { QApplication::restoreOverrideCursor(); }
-};
+/// The file a path names, for status messages.
+QString fileName(const QString& path) { return QFileInfo(path).fileName(); }
 
 }  // namespace
 
@@ -133,17 +135,23 @@ bool MainWindow::newSession() {
   return true;
 }
 
-bool MainWindow::openSession(const QString& path) {
-  Session read;
-  try {  // a file that cannot be opened is reported before anything is asked or changed
-    WaitCursor wait;
-    read = SessionController::read(path);
+bool MainWindow::readSession(const QString& path, Session& out) {
+  if (fileJob_->running()) return false;
+  try {
+    fileJob_->run(tr("Opening %1…").arg(fileName(path)), [&](const SessionProgress& progress) {
+      out = SessionController::read(path, progress);
+    });
+  } catch (const Cancelled&) {
+    statusLabel_->setText(tr("Opening %1 was cancelled.").arg(fileName(path)));
+    return false;
   } catch (const std::exception& e) {
     showError(tr("Could not open the session"), QString::fromUtf8(e.what()));
     return false;
   }
-  if (!session_->maybeSave(this)) return false;
-  const nlohmann::json views = session_->adopt(std::move(read), path);
+  return true;
+}
+
+void MainWindow::showOpenedSession(const nlohmann::json& views) {
   restoring_ = true;
   showSessionResults(views);
   const auto workbench = views.find("workbench");
@@ -161,6 +169,13 @@ bool MainWindow::openSession(const QString& path) {
   updatePage();
   updateTitle();
   updateState();
+}
+
+bool MainWindow::openSession(const QString& path) {
+  Session read;  // a file that cannot be opened is reported before anything is asked or changed
+  if (!readSession(path, read)) return false;
+  if (!session_->maybeSave(this)) return false;
+  showOpenedSession(session_->adopt(std::move(read), path));
 
   const QString model = qs(jsonString(session_->model(), "name"));
   const size_t n = session_->results().size();
@@ -174,21 +189,50 @@ bool MainWindow::openSession(const QString& path) {
   return true;
 }
 
+bool MainWindow::offerRecovery() {
+  const std::vector<SessionRecovery::Pending> pending = recovery_->pending();
+  if (pending.empty()) return false;
+  const SessionRecovery::Pending& p = pending.front();
+  QMessageBox::StandardButton answer = recoveryAnswer_;
+  if (answer == QMessageBox::NoButton) {
+    QMessageBox box(QMessageBox::Warning, tr("Recover unsaved work"),
+                    tr("mechscope did not close properly. Its session %1 had unsaved work "
+                       "(%n result(s), autosaved %2). Recover it?",
+                       nullptr, p.results)
+                        .arg(p.original.isEmpty() ? tr("(untitled)") : fileName(p.original),
+                             QLocale().toString(p.saved, QLocale::ShortFormat)),
+                    QMessageBox::Open | QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.button(QMessageBox::Open)->setText(tr("Recover"));
+    box.button(QMessageBox::Cancel)->setText(tr("Not now"));
+    answer = QMessageBox::StandardButton(box.exec());
+  }
+  if (answer == QMessageBox::Discard) SessionRecovery::discard(p);
+  if (answer != QMessageBox::Open) return false;
+  Session read;
+  if (!readSession(p.file, read) || !session_->maybeSave(this)) return false;
+  showOpenedSession(session_->adoptRecovered(std::move(read), p.original));
+  SessionRecovery::discard(p);
+  recovery_->autosave();  // the recovered work is this instance's to keep safe now
+  statusLabel_->setText(tr("Recovered %n result(s): save the session to keep them.", nullptr,
+                           int(session_->results().size())));
+  return true;
+}
+
 bool MainWindow::saveSession() {
+  if (fileJob_->running()) return false;
   if (session_->path().isEmpty()) {
     onSaveSessionAs();
     return !session_->path().isEmpty() && !session_->isDirty();
   }
-  WaitCursor wait;
   const bool ok = session_->save();
-  if (ok) statusLabel_->setText(tr("Saved %1.").arg(session_->path()));
+  statusLabel_->setText(ok ? tr("Saved %1.").arg(session_->path()) : tr("Not saved."));
   return ok;
 }
 
 bool MainWindow::saveSessionAs(const QString& path) {
-  WaitCursor wait;
+  if (fileJob_->running()) return false;
   const bool ok = session_->saveAs(path);
-  if (ok) statusLabel_->setText(tr("Saved %1.").arg(session_->path()));
+  statusLabel_->setText(ok ? tr("Saved %1.").arg(session_->path()) : tr("Not saved."));
   updateState();
   return ok;
 }
@@ -209,11 +253,18 @@ bool MainWindow::exportAllFigures(const QString& dir) {
     statusLabel_->setText(tr("No results to export."));
     return false;
   }
+  if (fileJob_->running()) return false;
   try {
-    WaitCursor wait;
-    const auto files = export_session(session_->snapshot(), dir.toStdString(),
-                                      {"png", "svg", "pdf"}, kExportWidth);
+    const Session snapshot = session_->snapshot();
+    std::vector<std::filesystem::path> files;
+    fileJob_->run(tr("Exporting figures to %1…").arg(dir), [&](const SessionProgress& progress) {
+      files = export_session(snapshot, dir.toStdString(), {"png", "svg", "pdf"}, kExportWidth, {},
+                             {&FileJob::onGuiThread, progress});
+    });
     statusLabel_->setText(tr("Exported %1 files to %2.").arg(files.size()).arg(dir));
+  } catch (const Cancelled&) {
+    statusLabel_->setText(tr("Export cancelled."));
+    return false;
   } catch (const std::exception& e) {
     showError(tr("Could not export the figures"), QString::fromUtf8(e.what()));
     return false;
@@ -227,24 +278,23 @@ void MainWindow::onExportAllFigures() {
 }
 
 bool MainWindow::exportFigure(const QString& id, QString file) {
+  if (fileJob_->running()) return false;
   ResultView* view = analysis_->view(id);
-  if (!view) {
+  const std::shared_ptr<const Result> result = session_->find(id);
+  if (!view || !result) {
     showError(tr("Could not export the figure"), tr("There is no result '%1'.").arg(id));
     return false;
   }
-  QString format = QFileInfo(file).suffix().toLower();
-  if (format.isEmpty()) {
-    format = QStringLiteral("png");
-    file += QStringLiteral(".png");
-  }
+  if (QFileInfo(file).suffix().isEmpty()) file += QStringLiteral(".png");
   try {
-    WaitCursor wait;
-    const QByteArray bytes = render_figure(*view, format.toStdString(), kExportWidth,
-                                           view->figureHeightForWidth(kExportWidth));
-    QFile out(file);
-    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(bytes) != bytes.size())
-      throw std::runtime_error(
-          tr("Cannot write %1: %2.").arg(file, out.errorString()).toStdString());
+    const nlohmann::json state = view->state();  // drawn as shown now
+    fileJob_->run(tr("Exporting %1…").arg(fileName(file)), [&](const SessionProgress& progress) {
+      export_figure_file(*result, state, file.toStdString(), kExportWidth,
+                         {&FileJob::onGuiThread, progress});
+    });
+  } catch (const Cancelled&) {
+    statusLabel_->setText(tr("Export cancelled."));
+    return false;
   } catch (const std::exception& e) {
     showError(tr("Could not export the figure"), QString::fromUtf8(e.what()));
     return false;

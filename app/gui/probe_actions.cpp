@@ -34,7 +34,8 @@ ProbeActions::ProbeActions(ModelHost* host, PromptPanel* prompt, QWidget* window
   menu_ = new QMenu(tr("&Probes"), window);
   pluginMenu_ = new QMenu(tr("&Plugins"), window);
   pluginMenu_->setObjectName("pluginMenu");
-  problems_ = new QAction(tr("Plugin problems…"), this);
+  problems_ = new QAction(tr("Plugins and problems…"), this);
+  problems_->setToolTip(tr("Each loaded plugin's file and SHA-256, and every file skipped"));
   connect(problems_, &QAction::triggered, this, &ProbeActions::showProblems);
   rebuildMenu();
 }
@@ -66,7 +67,7 @@ void ProbeActions::scanPlugins(const QStringList& directories) {
   rebuildMenu();
   const size_t skipped = plugins_->problems().size() - problemsBefore;
   if (skipped > 0)
-    emit message(tr("Plugins: %1 skipped (Probes → Plugin problems… says why).").arg(skipped));
+    emit message(tr("Plugins: %1 skipped (Probes → Plugins and problems… says why).").arg(skipped));
   else if (loaded > 0)
     emit message(loaded == 1 ? tr("Loaded 1 plugin.") : tr("Loaded %1 plugins.").arg(loaded));
 }
@@ -220,10 +221,22 @@ bool ProbeActions::runProbe(const QString& name, const nlohmann::json& options) 
 }
 
 void ProbeActions::showProblems() {
-  QStringList lines = registryProblems_;
-  for (const PluginProblem& p : plugins_->problems()) lines << p.text();
-  auto* box = new QMessageBox(QMessageBox::Information, tr("Plugin problems"),
-                              tr("Files skipped while looking for plugins: %1.").arg(lines.size()),
+  QStringList lines;
+  for (const LoadedPlugin& p : plugins_->plugins())
+    lines << tr("Loaded %1 %2 from %3 (SHA-256 %4)")
+                 .arg(p.info.name, p.info.version, p.file, p.sha256);
+  if (!lines.isEmpty())
+    lines << QString() << tr("Plugins run inside mechscope with your rights: load only plugins you trust, "
+                             "from your plugin folders (%1 or $MECHSCOPE_PLUGIN_PATH).")
+                              .arg(PluginManager::userDirectory())
+          << QString();
+  QStringList problems = registryProblems_;
+  for (const PluginProblem& p : plugins_->problems()) problems << p.text();
+  lines << problems;
+  auto* box = new QMessageBox(QMessageBox::Information, tr("Plugins"),
+                              tr("Plugins loaded: %1. Files skipped: %2.")
+                                  .arg(plugins_->plugins().size())
+                                  .arg(problems.size()),
                               QMessageBox::Close, window_);
   box->setObjectName("pluginProblemsBox");
   box->setDetailedText(lines.join(QLatin1Char('\n')));

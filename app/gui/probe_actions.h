@@ -68,6 +68,11 @@ class ProbeActions : public QObject {
   /// Enables the actions when a model is open and idle.
   void updateState();
 
+ public slots:
+  /// The "Plugins and problems…" dialog: each loaded plugin's file and SHA-256, every file
+  /// skipped and why (not blocking).
+  void showProblems();
+
  signals:
   /// Something to tell the user in the status bar (and the log).
   void message(const QString& text);
@@ -79,7 +84,6 @@ class ProbeActions : public QObject {
   /// The prompt panel's inputs that `info` declares, checked; false (after failed()) when they
   /// cannot be used.
   bool readInputs(const probes::ProbeInfo& info, probes::ProbeInputs& inputs);
-  void showProblems();
 
   ModelHost* host_;
   PromptPanel* prompt_;

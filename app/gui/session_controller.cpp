@@ -3,6 +3,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 
+#include "app/gui/file_job.h"
 #include "core/util/error.h"
 
 namespace mechscope {
@@ -85,7 +86,9 @@ void SessionController::reset() {
   setDirty(false);
 }
 
-Session SessionController::read(const QString& path) { return load_session(fsPath(path)); }
+Session SessionController::read(const QString& path, const SessionProgress& progress) {
+  return load_session(fsPath(path), progress);
+}
 
 nlohmann::json SessionController::adopt(Session s, const QString& path) {
   model_ = s.model.is_object() ? s.model : nlohmann::json::object();
@@ -101,6 +104,13 @@ nlohmann::json SessionController::adopt(Session s, const QString& path) {
   return views;
 }
 
+nlohmann::json SessionController::adoptRecovered(Session s, const QString& original) {
+  nlohmann::json views = adopt(std::move(s), original);
+  if (original.isEmpty()) setPath({});
+  setDirty(true);
+  return views;
+}
+
 bool SessionController::save() {
   if (path_.isEmpty()) {
     emit failed(tr("Could not save the session"), tr("The session has no file yet: use Save as."));
@@ -112,7 +122,15 @@ bool SessionController::save() {
 bool SessionController::saveAs(QString path) {
   if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".mscope");
   try {
-    save_session(snapshot(), fsPath(path));
+    const Session session = snapshot();
+    const auto file = fsPath(path);
+    if (job_)
+      job_->run(tr("Saving %1…").arg(QFileInfo(path).fileName()),
+                [&](const SessionProgress& progress) { save_session(session, file, progress); });
+    else
+      save_session(session, file);
+  } catch (const Cancelled&) {
+    return false;
   } catch (const std::exception& e) {
     emit failed(tr("Could not save the session"), QString::fromUtf8(e.what()));
     return false;
@@ -142,6 +160,7 @@ bool SessionController::maybeSave(QWidget* parent) {
 }
 
 void SessionController::setDirty(bool dirty) {
+  if (dirty) ++changes_;
   if (dirty_ == dirty) return;
   dirty_ = dirty;
   emit dirtyChanged(dirty);

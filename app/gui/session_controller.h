@@ -17,6 +17,8 @@ class QWidget;
 
 namespace mechscope {
 
+class FileJob;
+
 class SessionController : public QObject {
   Q_OBJECT
 
@@ -44,6 +46,9 @@ class SessionController : public QObject {
   /// "name.mscope", or "untitled".
   QString displayName() const;
   bool isDirty() const { return dirty_; }
+  /// 0 when there are no unsaved changes; otherwise a number that grows with every change (what
+  /// autosave compares to know whether its copy is current).
+  quint64 unsavedChanges() const { return dirty_ ? changes_ : 0; }
   /// Marks unsaved changes. A new session with no Results has nothing worth saving yet, so edits
   /// to it (typing a prompt) do not count.
   void markDirty();
@@ -56,12 +61,18 @@ class SessionController : public QObject {
   /// Forgets everything: a new, empty, clean session without a file.
   void reset();
   /// Reads a session file. Throws mechscope::Error naming the file and the problem.
-  static Session read(const QString& path);
+  static Session read(const QString& path, const SessionProgress& progress = {});
+  /// Saves run as `job` (off the GUI thread, with progress and cancel); none: on the caller's.
+  void setFileJob(FileJob* job) { job_ = job; }
   /// Replaces the session with `session`, read from `path` (clean). Returns its view state.
   nlohmann::json adopt(Session session, const QString& path);
+  /// Replaces the session with a recovered copy: it belongs to `original` (empty: untitled) and
+  /// has unsaved changes. Returns its view state.
+  nlohmann::json adoptRecovered(Session session, const QString& original);
   /// read() then adopt(); on an error the session is unchanged.
   nlohmann::json open(const QString& path) { return adopt(read(path), path); }
-  /// Saves to path() (atomically); false and failed() when that fails or there is no path.
+  /// Saves to path() (atomically); false and failed() when that fails or there is no path, false
+  /// alone when the save was cancelled.
   bool save();
   /// Saves to `path` (".mscope" added when it has no suffix) and makes it the session's file.
   bool saveAs(QString path);
@@ -96,7 +107,9 @@ class SessionController : public QObject {
   std::function<nlohmann::json()> views_;
   std::function<QString(QWidget*)> savePath_;
   QString path_;
+  FileJob* job_ = nullptr;
   bool dirty_ = false;
+  quint64 changes_ = 0;
   QMessageBox::StandardButton autoAnswer_ = QMessageBox::NoButton;
 };
 

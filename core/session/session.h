@@ -2,6 +2,7 @@
 /// A workbench session: the model reference, prompts, every Result and each view's state.
 /// Stored as an HDF5 file (`.mscope`); the layout is documented in docs/session-format.md.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,15 +43,20 @@ struct Session {
 /// A fresh id "<probe>-<n>" not among `ids` (what Session::next_id uses).
 std::string next_result_id(const std::string& probe, const std::vector<std::string>& ids);
 
+/// Progress of a session read or write: called with the fraction done (0…1); returning false
+/// cancels (the call then throws mechscope::Cancelled and leaves no partial file behind).
+using SessionProgress = std::function<bool(double fraction)>;
+
 /// Writes `session` to `path` atomically: a temporary file beside it is written, flushed and
 /// fsynced, then renamed over `path`, so an interrupted save leaves the previous file intact.
 /// Throws mechscope::Error naming the file on failure.
-void save_session(const Session& session, const std::filesystem::path& path);
+void save_session(const Session& session, const std::filesystem::path& path,
+                  const SessionProgress& progress = {});
 
 /// Reads a session. Throws mechscope::Error naming the file and the problem when it is missing,
 /// not HDF5, not a mechscope session, of a newer format_version, or inconsistent; when its
-/// checksum does not match (changed after saving); or when, without a checksum (format 1 or
-/// another tool's file), a guarded read in a child process does not finish in time.
-Session load_session(const std::filesystem::path& path);
+/// checksum does not match (changed after saving); or when the guarded read in a child process
+/// (core/session/checking_process.h) that comes first does not finish in time or crashes.
+Session load_session(const std::filesystem::path& path, const SessionProgress& progress = {});
 
 }  // namespace mechscope

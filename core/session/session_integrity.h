@@ -3,8 +3,8 @@
 /// arbitrary bytes (a few flipped bytes can make it loop forever inside H5Aread). A session
 /// written by format 2 or later carries, in its 512-byte HDF5 user block, the SHA-256 and length
 /// of everything after the block; HDF5 tools (h5py, h5dump) skip the block and read the file as
-/// usual. A file without it (format 1, or made by another tool) is first read by a child process
-/// under a time limit, so a hostile file costs seconds, not a frozen program.
+/// usual. Every file is then read by a checking process first (checking_process.h), under a
+/// time limit, so a hostile file costs seconds, not a frozen program.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -31,10 +31,5 @@ enum class SessionSeal {
 /// when the block is present but the length or checksum does not match.
 SessionSeal check_session_file(const std::filesystem::path& path);
 
-/// Runs `work` in a child process and waits at most `limit`. Returns nothing when the child
-/// finished without error; the error message when `work` threw; throws mechscope::Error when the
-/// child was stopped at the limit or died.
-std::optional<std::string> run_guarded(const std::function<void()>& work,
-                                       std::chrono::milliseconds limit);
 
 }  // namespace mechscope

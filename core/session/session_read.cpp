@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/session/checking_process.h"
 #include "core/session/h5.h"
 #include "core/session/session.h"
 #include "core/session/session_integrity.h"
@@ -91,7 +92,7 @@ std::pair<int64_t, Result> read_result(hid_t results, const std::string& id) {
   return {order, std::move(result)};
 }
 
-Session read_session(hid_t file) {
+Session read_session(hid_t file, const SessionProgress& progress) {
   if (!h5::has_attribute(file, layout::kKindAttr))
     throw Error("it is an HDF5 file but not a mechscope session (it has no 'kind' attribute).");
   const std::string kind = h5::read_string_attribute(file, layout::kKindAttr);
@@ -109,8 +110,11 @@ Session read_session(hid_t file) {
   session.views = read_json_group(file, layout::kViewsGroup);
   h5::Id results = h5::open_group(file, layout::kResultsGroup);
   std::vector<std::pair<int64_t, Result>> ordered;
-  for (const std::string& id : h5::child_names(results.get()))
+  const std::vector<std::string> ids = h5::child_names(results.get());
+  for (const std::string& id : ids) {
+    if (progress && !progress(double(ordered.size()) / double(ids.size()))) throw Cancelled();
     ordered.push_back(read_result(results.get(), id));
+  }
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& entry : ordered) session.results.push_back(std::move(entry.second));
@@ -122,7 +126,8 @@ Session read_session(hid_t file) {
 namespace {
 
 /// Opens and reads the HDF5 part. Callers hold h5::library_mutex() (or are the guarded child).
-Session read_file(const fs::path& path, const std::function<Error(const std::string&)>& problem) {
+Session read_file(const fs::path& path, const std::function<Error(const std::string&)>& problem,
+                  const SessionProgress& progress = {}) {
   h5::quiet_errors();
 #if H5_VERSION_GE(1, 12, 0)
   const htri_t is_hdf5 = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
@@ -134,7 +139,9 @@ Session read_file(const fs::path& path, const std::function<Error(const std::str
   h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) throw problem("it is truncated or corrupt (HDF5 cannot open it).");
   try {
-    return read_session(file.get());
+    return read_session(file.get(), progress);
+  } catch (const Cancelled&) {
+    throw;
   } catch (const std::bad_alloc&) {
     throw problem("an array is larger than the memory available (the file may be corrupt).");
   } catch (const std::length_error&) {
@@ -144,9 +151,19 @@ Session read_file(const fs::path& path, const std::function<Error(const std::str
   }
 }
 
+/// The checking process that reads session files before this process does (see load_session).
+CheckingProcess& session_checker() {
+  static CheckingProcess checker([](const std::string& path) {
+    read_file(path, [&](const std::string& what) {
+      return Error("Cannot open the session " + path + ": " + what);
+    });
+  });
+  return checker;
+}
+
 }  // namespace
 
-Session load_session(const fs::path& path) {
+Session load_session(const fs::path& path, const SessionProgress& progress) {
   auto problem = [&](const std::string& what) {
     return Error("Cannot open the session " + path.string() + ": " + what);
   };
@@ -156,27 +173,27 @@ Session load_session(const fs::path& path) {
   const auto size = fs::file_size(path, ec);
   if (size == 0 && !ec) throw problem("the file is empty.");
 
-  SessionSeal seal;
   try {
-    seal = check_session_file(path);
+    check_session_file(path);  // damage since saving is named as such, before HDF5 sees a byte
   } catch (const Error& e) {
     throw problem(e.what());
   }
   std::lock_guard<std::mutex> lock(h5::library_mutex());
-  if (seal == SessionSeal::Absent) {
-    // Bytes no mechscope checksum vouches for: a child process reads them first, under a time
-    // limit, because HDF5 can hang on damaged files. (The lock is held: no thread of ours is
-    // inside HDF5 while the child is forked.)
-    const auto limit = std::chrono::milliseconds(3000 + int64_t(size / (10 << 20)) * 1000);
-    std::optional<std::string> failed;
-    try {
-      failed = run_guarded([&] { read_file(path, problem); }, limit);
-    } catch (const Error& e) {
-      throw problem(e.what());
-    }
-    if (failed) throw Error(*failed);
+  // Even a sealed file may have been made to harm (the checksum proves no damage, not good
+  // intent): a child process reads it first, under a time limit, because HDF5 can hang or crash
+  // on crafted files. (The lock is held: no thread of ours is inside HDF5 when the child forks.)
+  const auto limit = std::chrono::milliseconds(3000 + int64_t(size / (10 << 20)) * 1000);
+  std::optional<std::string> failed;
+  try {
+    failed = session_checker().run(path.string(), limit,
+                                   [&] { return !progress || progress(0.0); });
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const Error& e) {
+    throw problem(e.what());
   }
-  return read_file(path, problem);
+  if (failed) throw Error(*failed);
+  return read_file(path, problem, [&](double f) { return !progress || progress(0.5 + 0.5 * f); });
 }
 
 }  // namespace mechscope

@@ -73,7 +73,7 @@ void write_result(hid_t results, const Result& result, int64_t order) {
 }
 
 /// Writes the whole session to `file` and closes it, checking the final flush and close.
-void write_file(const Session& session, const fs::path& file) {
+void write_file(const Session& session, const fs::path& file, const SessionProgress& progress) {
   // The 1.8 file format: readable by every h5py, and it stores attributes over 64 KiB (long
   // token-label lists) densely instead of failing.
   h5::Id fapl = h5::checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create a property list.");
@@ -96,8 +96,11 @@ void write_file(const Session& session, const fs::path& file) {
   write_json_group(root, layout::kViewsGroup, session.views);
   {
     h5::Id results = h5::create_group(root, layout::kResultsGroup);
-    for (size_t i = 0; i < session.results.size(); ++i)
+    const size_t n = session.results.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (progress && !progress(0.95 * double(i) / double(n))) throw Cancelled();
       write_result(results.get(), session.results[i], static_cast<int64_t>(i));
+    }
   }
   h5::check(H5Fflush(root, H5F_SCOPE_GLOBAL),
             "cannot flush " + file.string() + " (is the disk full?).");
@@ -118,7 +121,7 @@ void sync_to_disk(const fs::path& path, bool directory) {
 
 }  // namespace
 
-void save_session(const Session& session, const fs::path& path) {
+void save_session(const Session& session, const fs::path& path, const SessionProgress& progress) {
   const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   const fs::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
   // One save at a time per process: HDF5 is not thread-safe and the temporary name is per process.
@@ -130,13 +133,17 @@ void save_session(const Session& session, const fs::path& path) {
       throw Error("the folder " + folder.string() + " does not exist.");
     if (fs::is_directory(path, ec)) throw Error("it is a folder.");
     h5::quiet_errors();
-    write_file(session, temp);
+    write_file(session, temp, progress);
     seal_session_file(temp);
     sync_to_disk(temp, false);
     sync_to_disk(folder, true);
     fs::rename(temp, path, ec);
     if (ec) throw Error("cannot replace it with " + temp.string() + " (" + ec.message() + ").");
     sync_to_disk(folder, true);  // makes the rename itself durable
+  } catch (const Cancelled&) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
   } catch (const std::exception& e) {
     std::error_code ignored;
     fs::remove(temp, ignored);

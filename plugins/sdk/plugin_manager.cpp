@@ -1,5 +1,9 @@
 #include "plugins/sdk/plugin_manager.h"
 
+#include <QCryptographicHash>
+#include <QFile>
+#include <QStandardPaths>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -32,6 +36,7 @@ QStringList PluginManager::defaultDirectories() {
     const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/plugins");
     if (QFileInfo(beside).isDir()) dirs << beside;
   }
+  if (QFileInfo(userDirectory()).isDir()) dirs << userDirectory();
   const QString env = qEnvironmentVariable("MECHSCOPE_PLUGIN_PATH");
   for (const QString& entry : env.split(QDir::listSeparator(), Qt::SkipEmptyParts)) dirs << entry;
   // The same directory reached twice (e.g. the build dir also named in the environment) once.
@@ -44,6 +49,11 @@ QStringList PluginManager::defaultDirectories() {
     unique << d;
   }
   return unique;
+}
+
+QString PluginManager::userDirectory() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+         QStringLiteral("/plugins");
 }
 
 int PluginManager::scan(const QStringList& directories) {
@@ -66,6 +76,19 @@ const LoadedPlugin* PluginManager::find(const QString& name) const {
     if (p.info.name == name) return &p;
   return nullptr;
 }
+
+namespace {
+
+/// SHA-256 (hex) of a file; empty when it cannot be read.
+QString fileSha256(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) return {};
+  QCryptographicHash hash(QCryptographicHash::Sha256);
+  hash.addData(&file);
+  return QString::fromLatin1(hash.result().toHex());
+}
+
+}  // namespace
 
 void PluginManager::scanFile(const QString& path) {
   const QString canonical = QFileInfo(path).canonicalFilePath();
@@ -95,7 +118,7 @@ void PluginManager::scanFile(const QString& path) {
     return addProblem(path, QStringLiteral("Its root object does not implement %1.")
                                 .arg(QLatin1String(kProbePluginIid)));
   }
-  plugins_.push_back({QFileInfo(path).absoluteFilePath(), *info, plugin});
+  plugins_.push_back({QFileInfo(path).absoluteFilePath(), *info, plugin, fileSha256(path)});
   loaders_.push_back(std::move(loader));
   qCInfo(lcPlugins).noquote() << "Loaded plugin" << info->name << info->version << "from" << path;
 }

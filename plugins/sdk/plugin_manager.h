@@ -29,6 +29,7 @@ struct LoadedPlugin {
   QString file;         ///< Absolute path of the library.
   PluginInfo info;      ///< Its metadata.
   ProbePlugin* plugin;  ///< Its root object; lives as long as the manager.
+  QString sha256;       ///< SHA-256 of the library file as loaded (hex), to tell builds apart.
 };
 
 class PluginManager {
@@ -41,9 +42,13 @@ class PluginManager {
   PluginManager& operator=(const PluginManager&) = delete;
 
   /// Where plugins are looked for, in order: this build's plugin output directory, `plugins`
-  /// beside the running executable (when those exist), then each entry of $MECHSCOPE_PLUGIN_PATH
-  /// (separated like PATH; missing entries are kept so scan() reports them).
+  /// beside the running executable, the user's plugin folder (userDirectory(); each when it
+  /// exists), then each entry of $MECHSCOPE_PLUGIN_PATH (separated like PATH; missing entries are
+  /// kept so scan() reports them). Plugins run in-process with the user's rights, like any
+  /// library: nothing else is searched, and no plugin is loaded from a session or model folder.
   static QStringList defaultDirectories();
+  /// The user's own plugin folder: <AppDataLocation>/plugins (~/.local/share/mechscope/plugins).
+  static QString userDirectory();
 
   /// Checks and loads every shared library in `directories` (not recursively; other files are
   /// ignored). Files already seen by an earlier scan are skipped. Returns how many plugins were

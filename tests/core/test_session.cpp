@@ -8,7 +8,9 @@
 #include <cmath>
 #include <fstream>
 #include <regex>
+#include <thread>
 
+#include "core/session/checking_process.h"
 #include "core/session/h5.h"
 #include "core/session/session.h"
 #include "core/session/session_integrity.h"
@@ -528,25 +530,94 @@ TEST_CASE("a session carries its checksum; changed bytes are refused before HDF5
   check_same_session(load_session(dir / "unsealed.mscope"), original);
 }
 
-TEST_CASE("the guarded read stops work that never finishes and reports errors and crashes",
+TEST_CASE("the checking process stops work that never finishes and reports errors and crashes",
           "[session]") {
   using namespace std::chrono_literals;
+  int served = 0;  // counts requests in the child only: the parent's copy stays 0
+  CheckingProcess checker([&](const std::string& request) {
+    ++served;
+    if (request == "hang")
+      for (;;) ::pause();
+    if (request == "error") throw Error("bad attribute");
+    if (request == "crash") ::raise(SIGSEGV);
+    if (request == "count") throw Error(std::to_string(served));
+  });
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    run_guarded([] {
-      for (;;) ::pause();
-    }, 300ms);
+    checker.run("hang", 300ms);
     FAIL("a hang was not stopped");
   } catch (const Error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("did not finish within") && Catch::Contains("damaged"));
+    CHECK_THAT(e.what(), Catch::Contains("did not finish within 1 s") && Catch::Contains("damaged"));
   }
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
-  CHECK_FALSE(run_guarded([] {}, 5s).has_value());
-  CHECK(run_guarded([] { throw Error("bad attribute"); }, 5s).value() == "bad attribute");
+  CHECK_FALSE(checker.run("fine", 5s).has_value());
+  CHECK(checker.run("error", 5s).value() == "bad attribute");
+  // One child serves request after request: this is its third.
+  CHECK(checker.run("count", 5s).value() == "3");
   try {
-    run_guarded([] { ::raise(SIGSEGV); }, 5s);
+    checker.run("crash", 5s);
     FAIL("a crash was not reported");
   } catch (const Error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("crashed"));
+    CHECK_THAT(e.what(), Catch::Contains("crashed") && Catch::Contains("signal 11"));
   }
+  CHECK(checker.run("count", 5s).value() == "1");  // a fresh child after the crash
+  CHECK(served == 0);
+
+  // Cancelling stops the child at once.
+  const auto t1 = std::chrono::steady_clock::now();
+  int asked = 0;
+  CHECK_THROWS_AS(checker.run("hang", 60s, [&] { return ++asked < 3; }), Cancelled);
+  CHECK(std::chrono::steady_clock::now() - t1 < 2s);
+  CHECK_FALSE(checker.run("fine", 5s).has_value());
+}
+
+TEST_CASE("an idle checking process leaves and a new one serves the next request", "[session]") {
+  using namespace std::chrono_literals;
+  int served = 0;
+  CheckingProcess checker([&](const std::string&) { throw Error(std::to_string(++served)); },
+                          200ms);
+  CHECK(checker.run("a", 5s).value() == "1");
+  CHECK(checker.run("b", 5s).value() == "2");
+  std::this_thread::sleep_for(600ms);
+  CHECK(checker.run("c", 5s).value() == "1");
+}
+
+TEST_CASE("saving and opening report progress and can be cancelled without leaving files",
+          "[session]") {
+  const auto dir = test::scratch_path("session_progress");
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "s.mscope";
+  const Session original = sample_session();
+  REQUIRE(original.results.size() >= 2);
+
+  std::vector<double> seen;
+  save_session(original, path, [&](double f) {
+    seen.push_back(f);
+    return true;
+  });
+  REQUIRE(seen.size() == original.results.size());
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(seen.front() == 0.0);
+
+  // A cancelled save throws Cancelled, keeps the previous file and leaves no temporary behind.
+  Session changed = original;
+  changed.results.pop_back();
+  int calls = 0;
+  CHECK_THROWS_AS(save_session(changed, path, [&](double) { return ++calls < 2; }), Cancelled);
+  check_same_session(load_session(path), original);
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) files += entry.exists();
+  CHECK(files == 1);
+
+  seen.clear();
+  check_same_session(load_session(path, [&](double f) {
+                       seen.push_back(f);
+                       return true;
+                     }),
+                     original);
+  REQUIRE(!seen.empty());
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(seen.back() < 1.0);
+  CHECK_THROWS_AS(load_session(path, [](double) { return false; }), Cancelled);
+  std::filesystem::remove_all(dir);
 }

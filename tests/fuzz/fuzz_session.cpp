@@ -1,6 +1,7 @@
-// Fuzz: session reading. Sealed files are checked before HDF5 sees them; the harness also feeds
-// the bytes as an unsealed file, which load_session reads in a guarded child process first —
-// so a hostile file costs a refusal, never a hang or a crash of the caller.
+// Fuzz: session reading. A sealed file's checksum is verified before HDF5 sees it; every file is
+// then read by the checking process (a child, under a time limit) before this process reads it —
+// so a hostile file costs a refusal, never a hang or a crash of the caller. The seeds are a sealed
+// and an unsealed session, so mutations reach both the checksum and the HDF5 parser.
 #include "core/session/session.h"
 #include "core/util/error.h"
 #include "tests/fuzz/fuzz_util.h"

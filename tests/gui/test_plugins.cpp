@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <QCryptographicHash>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -103,6 +104,14 @@ TEST_CASE("the example plugin is discovered, its metadata read, and loaded", "[p
   CHECK(p.info.description.contains(QStringLiteral("induction")));
   CHECK(p.file.startsWith(kPluginDir));
   CHECK(p.plugin->name() == p.info.name);
+  {  // the hash shown in "Plugins and problems…" is the library file's SHA-256
+    QFile file(p.file);
+    REQUIRE(file.open(QIODevice::ReadOnly));
+    CHECK(p.sha256 ==
+          QString::fromLatin1(QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256)
+                                  .toHex()));
+    CHECK(p.sha256.size() == 64);
+  }
   const nlohmann::json schema = p.plugin->optionsSchema();
   CHECK(schema["properties"]["source"]["default"] == "prompt");
 
