@@ -25,6 +25,8 @@ enum class Transform {
   Transpose,    // stored [in, out] (GPT-2's Conv1D)
   SplitQKV,     // Conv1D [in, 3·out] or bias [3·out]: q|k|v thirds → slots "<slot>" with {qkv}
   SplitQKVHeads,  // GPT-NeoX [heads·3·d_head, in]: per head q|k|v → slots with {qkv}
+  PlusOne,        // a Gemma norm gain w, applied as (1 + w): loaded as 1 + w (in f32), so the
+                  // forward pass's norm is the ordinary one (TransformerLens folds it the same way)
 };
 
 struct TensorRule {

@@ -33,31 +33,37 @@ ModelConfig read_llama_like_config(const ConfigFields& f) {
   return c;
 }
 
-void llama_like_tensors(const ModelConfig& c, TensorRules& r) {
+void llama_like_projections(const ModelConfig& c, TensorRules& r, const std::string& h,
+                            const std::string& b) {
   const int64_t D = c.d_model, M = c.d_mlp, Q = c.n_heads * c.d_head, KV = c.n_kv_heads * c.d_head;
+  r.add(h + "self_attn.q_proj.weight", {Q, D}, b + "attn.q.weight");
+  r.add(h + "self_attn.k_proj.weight", {KV, D}, b + "attn.k.weight");
+  r.add(h + "self_attn.v_proj.weight", {KV, D}, b + "attn.v.weight");
+  if (c.attn_qkv_bias) {
+    r.add(h + "self_attn.q_proj.bias", {Q}, b + "attn.q.bias");
+    r.add(h + "self_attn.k_proj.bias", {KV}, b + "attn.k.bias");
+    r.add(h + "self_attn.v_proj.bias", {KV}, b + "attn.v.bias");
+  }
+  r.add(h + "self_attn.o_proj.weight", {D, Q}, b + "attn.o.weight");
+  if (c.attn_out_bias) r.add(h + "self_attn.o_proj.bias", {D}, b + "attn.o.bias");
+  r.add(h + "mlp.gate_proj.weight", {M, D}, b + "mlp.gate.weight");
+  r.add(h + "mlp.up_proj.weight", {M, D}, b + "mlp.in.weight");
+  r.add(h + "mlp.down_proj.weight", {D, M}, b + "mlp.out.weight");
+  if (c.mlp_bias) {
+    r.add(h + "mlp.up_proj.bias", {M}, b + "mlp.in.bias");
+    r.add(h + "mlp.down_proj.bias", {D}, b + "mlp.out.bias");
+  }
+}
+
+void llama_like_tensors(const ModelConfig& c, TensorRules& r) {
+  const int64_t D = c.d_model;
   r.add("model.embed_tokens.weight", {c.d_vocab, D}, "embed.weight");
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string h = "model.layers." + std::to_string(l) + ".";
     const std::string b = "blocks." + std::to_string(l) + ".";
     r.add(h + "input_layernorm.weight", {D}, b + "ln1.weight");
-    r.add(h + "self_attn.q_proj.weight", {Q, D}, b + "attn.q.weight");
-    r.add(h + "self_attn.k_proj.weight", {KV, D}, b + "attn.k.weight");
-    r.add(h + "self_attn.v_proj.weight", {KV, D}, b + "attn.v.weight");
-    if (c.attn_qkv_bias) {
-      r.add(h + "self_attn.q_proj.bias", {Q}, b + "attn.q.bias");
-      r.add(h + "self_attn.k_proj.bias", {KV}, b + "attn.k.bias");
-      r.add(h + "self_attn.v_proj.bias", {KV}, b + "attn.v.bias");
-    }
-    r.add(h + "self_attn.o_proj.weight", {D, Q}, b + "attn.o.weight");
-    if (c.attn_out_bias) r.add(h + "self_attn.o_proj.bias", {D}, b + "attn.o.bias");
+    llama_like_projections(c, r, h, b);
     r.add(h + "post_attention_layernorm.weight", {D}, b + "ln2.weight");
-    r.add(h + "mlp.gate_proj.weight", {M, D}, b + "mlp.gate.weight");
-    r.add(h + "mlp.up_proj.weight", {M, D}, b + "mlp.in.weight");
-    r.add(h + "mlp.down_proj.weight", {D, M}, b + "mlp.out.weight");
-    if (c.mlp_bias) {
-      r.add(h + "mlp.up_proj.bias", {M}, b + "mlp.in.bias");
-      r.add(h + "mlp.down_proj.bias", {D}, b + "mlp.out.bias");
-    }
   }
   r.add("model.norm.weight", {D}, "ln_final.weight");
   if (!c.tied_embeddings) r.add("lm_head.weight", {c.d_vocab, D}, "unembed.weight");

@@ -6,8 +6,9 @@ namespace {
 
 const std::vector<Adapter>& registry() {
   static const std::vector<Adapter> adapters = {
-      gpt2_adapter(),    gpt_neox_adapter(), llama_adapter(),
-      mistral_adapter(), qwen2_adapter(),    llava_adapter(),
+      gpt2_adapter(),    gpt_neox_adapter(), llama_adapter(),   mistral_adapter(),
+      qwen2_adapter(),   llava_adapter(),    gemma_adapter(),   gemma2_adapter(),
+      gemma3_adapter(),
   };
   return adapters;
 }

@@ -33,6 +33,7 @@ void apply_rule(const TensorRule& rule, at::Tensor t, const ModelConfig& cfg,
   switch (rule.transform) {
     case Transform::None: out[rule.slot] = t; return;
     case Transform::Transpose: out[rule.slot] = t.t(); return;
+    case Transform::PlusOne: out[rule.slot] = t.to(at::kFloat) + 1.0; return;
     case Transform::SplitQKV: {
       at::Tensor rows = t.dim() == 2 ? t.t() : t;  // Conv1D [in, 3 out] → [3 out, in]
       // Already the fused q|k|v layout the forward pass uses: keep it whole (no copy).

@@ -21,6 +21,14 @@ const char* to_string(Activation a) {
 
 const char* to_string(Positional p) { return p == Positional::Learned ? "learned" : "rotary"; }
 
+const char* to_string(AttnType t) { return t == AttnType::Global ? "global" : "local"; }
+
+bool ModelConfig::has_local_layers() const {
+  for (int64_t l = 0; l < n_layers; ++l)
+    if (is_local(l)) return true;
+  return false;
+}
+
 ModelConfig llama_layout_config(int64_t d_model, int64_t n_layers, int64_t n_heads,
                                 int64_t n_kv_heads, int64_t d_mlp, int64_t d_vocab, int64_t n_ctx,
                                 double norm_eps, double rope_theta, bool tied_embeddings) {
@@ -88,6 +96,19 @@ void ModelConfig::validate(const std::string& source) const {
   }
   if (norm_eps <= 0) fail("the norm epsilon must be positive");
   if (sliding_window && *sliding_window <= 0) fail("sliding_window must be positive");
+  if (!attn_types.empty() && int64_t(attn_types.size()) != n_layers)
+    fail("there are " + std::to_string(attn_types.size()) + " attention types for " +
+         std::to_string(n_layers) + " layers");
+  for (AttnType t : attn_types)
+    if (t == AttnType::Local && !sliding_window)
+      fail("a local attention layer needs a sliding_window");
+  if (rotary_base_local && *rotary_base_local <= 0) fail("the local RoPE base must be positive");
+  if (attn_scale && !(*attn_scale > 0)) fail("attn_scale must be positive");
+  if (attn_scores_soft_cap < 0 || output_logits_soft_cap < 0)
+    fail("soft caps must be positive (or 0 for none)");
+  if (!(embed_scale > 0)) fail("embed_scale must be positive");
+  if ((use_normalization_before_and_after || use_qk_norm) && norm != NormKind::RMSNorm)
+    fail("post-attention/MLP norms and q/k norms are supported as RMSNorm only");
 }
 
 nlohmann::json ModelConfig::to_json() const {
@@ -122,6 +143,18 @@ nlohmann::json ModelConfig::to_json() const {
       j["rope_scaling"] = {{"type", rope_scaling.type}, {"factor", rope_scaling.factor}};
   }
   if (sliding_window) j["sliding_window"] = *sliding_window;
+  if (!attn_types.empty()) {
+    nlohmann::json types = nlohmann::json::array();
+    for (AttnType t : attn_types) types.push_back(to_string(t));
+    j["attn_types"] = types;
+  }
+  if (rotary_base_local) j["rotary_base_local"] = *rotary_base_local;
+  if (attn_scale) j["attn_scale"] = *attn_scale;
+  if (attn_scores_soft_cap > 0) j["attn_scores_soft_cap"] = attn_scores_soft_cap;
+  if (output_logits_soft_cap > 0) j["output_logits_soft_cap"] = output_logits_soft_cap;
+  if (embed_scale != 1.0) j["embed_scale"] = embed_scale;
+  if (use_normalization_before_and_after) j["use_normalization_before_and_after"] = true;
+  if (use_qk_norm) j["use_qk_norm"] = true;
   if (bos_token_id) j["bos_token_id"] = *bos_token_id;
   if (eos_token_id) j["eos_token_id"] = *eos_token_id;
   return j;

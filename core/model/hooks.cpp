@@ -51,12 +51,18 @@ const char* hook_suffix(HookKind k) {
     case HookKind::Q: return "attn.hook_q";
     case HookKind::K: return "attn.hook_k";
     case HookKind::V: return "attn.hook_v";
+    case HookKind::QNormScale: return "attn.q_norm.hook_scale";
+    case HookKind::QNormNormalized: return "attn.q_norm.hook_normalized";
+    case HookKind::KNormScale: return "attn.k_norm.hook_scale";
+    case HookKind::KNormNormalized: return "attn.k_norm.hook_normalized";
     case HookKind::RotQ: return "attn.hook_rot_q";
     case HookKind::RotK: return "attn.hook_rot_k";
     case HookKind::AttnScores: return "attn.hook_attn_scores";
     case HookKind::Pattern: return "attn.hook_pattern";
     case HookKind::Z: return "attn.hook_z";
     case HookKind::Result: return "attn.hook_result";
+    case HookKind::Ln1PostScale: return "ln1_post.hook_scale";
+    case HookKind::Ln1PostNormalized: return "ln1_post.hook_normalized";
     case HookKind::AttnOut: return "hook_attn_out";
     case HookKind::ResidMid: return "hook_resid_mid";
     case HookKind::Ln2Scale: return "ln2.hook_scale";
@@ -64,6 +70,8 @@ const char* hook_suffix(HookKind k) {
     case HookKind::MlpPre: return "mlp.hook_pre";
     case HookKind::MlpPreLinear: return "mlp.hook_pre_linear";
     case HookKind::MlpPost: return "mlp.hook_post";
+    case HookKind::Ln2PostScale: return "ln2_post.hook_scale";
+    case HookKind::Ln2PostNormalized: return "ln2_post.hook_normalized";
     case HookKind::MlpOut: return "hook_mlp_out";
     case HookKind::ResidPost: return "hook_resid_post";
     case HookKind::LnFinalScale: return "ln_final.hook_scale";
@@ -94,6 +102,14 @@ HookPoints::HookPoints(const ModelConfig& cfg, const std::string& prefix)
         continue;
       if (kind == HookKind::ResidMid && cfg.parallel_attn_mlp) continue;
       if (kind == HookKind::MlpPreLinear && !cfg.gated_mlp) continue;
+      if ((kind == HookKind::QNormScale || kind == HookKind::QNormNormalized ||
+           kind == HookKind::KNormScale || kind == HookKind::KNormNormalized) &&
+          !cfg.use_qk_norm)
+        continue;
+      if ((kind == HookKind::Ln1PostScale || kind == HookKind::Ln1PostNormalized ||
+           kind == HookKind::Ln2PostScale || kind == HookKind::Ln2PostNormalized) &&
+          !cfg.use_normalization_before_and_after)
+        continue;
       put(kind, l);
     }
   }

@@ -12,7 +12,10 @@ namespace mechscope {
 
 struct ModelConfig;
 
-/// The kinds of hook point. Global ones (embedding, final norm) have layer -1.
+/// The kinds of hook point, in forward order. Global ones (embedding, final norm) have layer -1.
+/// Every norm has hook_scale and hook_normalized (before its gain); hook_attn_out and
+/// hook_mlp_out are what is added to the residual stream (after ln1_post / ln2_post, as in
+/// TransformerLens).
 enum class HookKind : int {
   Embed,              // hook_embed                       [batch, pos, d_model]
   PosEmbed,           // hook_pos_embed                   [batch, pos, d_model]
@@ -22,12 +25,18 @@ enum class HookKind : int {
   Q,                  // blocks.L.attn.hook_q              [batch, pos, n_heads, d_head]
   K,                  // blocks.L.attn.hook_k              [batch, pos, n_kv_heads, d_head]
   V,                  // blocks.L.attn.hook_v              [batch, pos, n_kv_heads, d_head]
+  QNormScale,         // blocks.L.attn.q_norm.hook_scale   [batch, pos, n_heads, 1] (use_qk_norm)
+  QNormNormalized,    // blocks.L.attn.q_norm.hook_normalized [batch, pos, n_heads, d_head]
+  KNormScale,         // blocks.L.attn.k_norm.hook_scale   [batch, pos, n_kv_heads, 1]
+  KNormNormalized,    // blocks.L.attn.k_norm.hook_normalized [batch, pos, n_kv_heads, d_head]
   RotQ,               // blocks.L.attn.hook_rot_q          [batch, pos, n_heads, d_head]
   RotK,               // blocks.L.attn.hook_rot_k          [batch, pos, n_kv_heads, d_head]
   AttnScores,         // blocks.L.attn.hook_attn_scores    [batch, n_heads, q_pos, k_pos]
   Pattern,            // blocks.L.attn.hook_pattern        [batch, n_heads, q_pos, k_pos]
   Z,                  // blocks.L.attn.hook_z              [batch, pos, n_heads, d_head]
   Result,             // blocks.L.attn.hook_result         [batch, pos, n_heads, d_model] (opt-in)
+  Ln1PostScale,       // blocks.L.ln1_post.hook_scale      [batch, pos, 1] (sandwich norms)
+  Ln1PostNormalized,  // blocks.L.ln1_post.hook_normalized [batch, pos, d_model]
   AttnOut,            // blocks.L.hook_attn_out            [batch, pos, d_model]
   ResidMid,           // blocks.L.hook_resid_mid           [batch, pos, d_model] (sequential only)
   Ln2Scale,           // blocks.L.ln2.hook_scale           [batch, pos, 1]
@@ -35,6 +44,8 @@ enum class HookKind : int {
   MlpPre,             // blocks.L.mlp.hook_pre             [batch, pos, d_mlp] (gate for gated MLPs)
   MlpPreLinear,       // blocks.L.mlp.hook_pre_linear      [batch, pos, d_mlp] (gated MLPs only)
   MlpPost,            // blocks.L.mlp.hook_post            [batch, pos, d_mlp]
+  Ln2PostScale,       // blocks.L.ln2_post.hook_scale      [batch, pos, 1] (sandwich norms)
+  Ln2PostNormalized,  // blocks.L.ln2_post.hook_normalized [batch, pos, d_model]
   MlpOut,             // blocks.L.hook_mlp_out             [batch, pos, d_model]
   ResidPost,          // blocks.L.hook_resid_post          [batch, pos, d_model]
   LnFinalScale,       // ln_final.hook_scale               [batch, pos, 1]

@@ -56,8 +56,7 @@ ForwardOutput Model::run_multimodal(const at::Tensor& tokens, const at::Tensor& 
   at::Tensor features = vision_->features(pixel_values, hooks);  // [batch, n, d_model]
   if (!features.defined()) return ForwardOutput{{}, {}, true};
   at::Tensor ids = tokens.to(at::kLong).to(device());
-  const int64_t B = ids.size(0), T = ids.size(1);
-  at::Tensor embeds = weights_.embed.index_select(0, ids.reshape(-1)).view({B, T, cfg_.d_model});
+  at::Tensor embeds = embed_tokens(ids);
   // The image tokens' embeddings are replaced by the features, in order (HF masked_scatter).
   at::Tensor mask = is_image.to(device()).unsqueeze(-1).expand_as(embeds);
   embeds = embeds.masked_scatter(mask, features.to(embeds.scalar_type()));
@@ -91,12 +90,18 @@ int64_t Model::hook_width(HookKind kind, int64_t positions) const {
   switch (kind) {
     case HookKind::Ln1Scale:
     case HookKind::Ln2Scale:
+    case HookKind::Ln1PostScale:
+    case HookKind::Ln2PostScale:
     case HookKind::LnFinalScale: return 1;
+    case HookKind::QNormScale: return c.n_heads;
+    case HookKind::KNormScale: return c.n_kv_heads;
     case HookKind::Q:
+    case HookKind::QNormNormalized:
     case HookKind::RotQ:
     case HookKind::Z: return c.n_heads * c.d_head;
     case HookKind::K:
     case HookKind::V:
+    case HookKind::KNormNormalized:
     case HookKind::RotK: return c.n_kv_heads * c.d_head;
     case HookKind::AttnScores:
     case HookKind::Pattern: return c.n_heads * positions;

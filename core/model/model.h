@@ -83,6 +83,9 @@ class Model {
   /// norm and unembedding.
   ForwardOutput run_from(int layer, const at::Tensor& resid_pre,
                          const at::Tensor& attention_mask = {}, const HookSet* hooks = nullptr) const;
+  /// Token embeddings [..., d_model] of ids [...] as the forward pass uses them (multiplied by
+  /// embed_scale: Gemma's √d_model in the model's dtype).
+  at::Tensor embed_tokens(const at::Tensor& ids) const;
   /// The final norm (with each row's own statistics) and the unembedding of residual-stream
   /// vectors [..., d_model] → logits [..., d_vocab], no hooks: the logit lens, and the last
   /// position of a run stopped before its own unembedding.

@@ -6,11 +6,20 @@
 
 namespace mechscope {
 
-at::Tensor rotary_inv_freq(const ModelConfig& cfg) {
+namespace {
+
+/// Local layers with their own base rotate with it and without scaling (Gemma 3).
+bool own_local_base(const ModelConfig& cfg, bool local) { return local && cfg.rotary_base_local; }
+
+}  // namespace
+
+at::Tensor rotary_inv_freq(const ModelConfig& cfg, bool local) {
   const int64_t rd = cfg.rotary_dim;
+  const double base = own_local_base(cfg, local) ? *cfg.rotary_base_local : cfg.rotary_base;
   // [rd/2]: base^(-2i/rd), computed as HF does (int64 arange → float).
   at::Tensor inv_freq =
-      1.0 / at::pow(cfg.rotary_base, at::arange(0, rd, 2, at::kLong).to(at::kFloat) / double(rd));
+      1.0 / at::pow(base, at::arange(0, rd, 2, at::kLong).to(at::kFloat) / double(rd));
+  if (own_local_base(cfg, local)) return inv_freq;
   const RopeScaling& s = cfg.rope_scaling;
   if (s.type == "llama3") {
     const double old_ctx = double(s.original_max_position);
@@ -28,11 +37,12 @@ at::Tensor rotary_inv_freq(const ModelConfig& cfg) {
   return inv_freq;
 }
 
-std::pair<at::Tensor, at::Tensor> rotary_tables(const ModelConfig& cfg,
-                                                const at::Tensor& positions) {
-  at::Tensor inv_freq = rotary_inv_freq(cfg).to(positions.device());  // [rd/2]
+std::pair<at::Tensor, at::Tensor> rotary_tables(const ModelConfig& cfg, const at::Tensor& positions,
+                                                bool local) {
+  at::Tensor inv_freq = rotary_inv_freq(cfg, local).to(positions.device());  // [rd/2]
   at::Tensor pos = positions.to(at::kFloat);
-  if (cfg.rope_scaling.type == "linear") pos = pos / cfg.rope_scaling.factor;
+  if (cfg.rope_scaling.type == "linear" && !own_local_base(cfg, local))
+    pos = pos / cfg.rope_scaling.factor;
   at::Tensor freqs = pos.unsqueeze(-1) * inv_freq;  // [batch, pos, rd/2]
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(2);  // [batch, pos, 1, rd]
   return {emb.cos(), emb.sin()};

@@ -13,14 +13,21 @@ namespace {
 
 struct StopForward {};
 
+/// Gemma 2's soft-capping: cap·tanh(x / cap), a smooth clamp to (-cap, cap); none when cap ≤ 0.
+at::Tensor soft_cap(const at::Tensor& x, double cap) {
+  return cap > 0 ? at::tanh(x / cap) * cap : x;
+}
+
 }  // namespace
 
 /// Per-call state: subscriptions resolved to hook-point indices, masks and rotary tables.
 struct Model::Run {
   std::vector<std::vector<const HookFn*>> table;  // [hook point index] → subscribers
   bool any = false;
-  at::Tensor allowed;   // [batch, 1, q, k] bool: causal ∧ key is real ∧ inside the window
-  at::Tensor cos, sin;  // [batch, pos, 1, rotary_dim]
+  at::Tensor allowed;        // [batch, 1, q, k] bool: causal ∧ key is real
+  at::Tensor allowed_local;  // the same ∧ inside the sliding window (models with local layers)
+  at::Tensor cos, sin;       // [batch, pos, 1, rotary_dim]
+  at::Tensor cos_local, sin_local;  // local layers' tables (models with rotary_base_local)
   const HookPoints* points = nullptr;
 
   bool wants(HookKind kind, int layer) const {
@@ -55,9 +62,17 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
                   "(d_vocab = " + std::to_string(cfg_.d_vocab) + ").");
   }
   tokens = tokens.to(device());
-  const int64_t B = tokens.size(0), T = tokens.size(1);
-  at::Tensor embed = weights_.embed.index_select(0, tokens.reshape(-1)).view({B, T, cfg_.d_model});
-  return run_embeds(embed, mask_in, hooks);
+  return run_embeds(embed_tokens(tokens), mask_in, hooks);
+}
+
+at::Tensor Model::embed_tokens(const at::Tensor& ids) const {
+  std::vector<int64_t> shape = ids.sizes().vec();
+  shape.push_back(cfg_.d_model);
+  at::Tensor e = weights_.embed.index_select(0, ids.to(device()).reshape(-1)).view(shape);
+  // Gemma multiplies by √d_model as a tensor of the model's dtype (HF: the normaliser is cast
+  // to the hidden dtype, so bf16 models use the bf16-rounded factor).
+  if (cfg_.embed_scale != 1.0) e = e * at::scalar_tensor(cfg_.embed_scale, e.options());
+  return e;
 }
 
 ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask_in,
@@ -117,13 +132,20 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
   at::Tensor qi = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev));
   at::Tensor allowed = cfg_.causal ? qi.unsqueeze(1) >= qi.unsqueeze(0)  // [q, k]
                                    : at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(dev));
-  if (cfg_.sliding_window)
-    allowed = allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window);
-  allowed = allowed.view({1, 1, T, T});
-  if (mask.defined()) allowed = allowed.logical_and(mask.view({B, 1, 1, T}));
-  run.allowed = allowed;
-  if (cfg_.positional == Positional::Rotary)
+  auto with_padding = [&](at::Tensor a) {  // [q, k] → [batch or 1, 1, q, k], padded keys masked
+    a = a.view({1, 1, T, T});
+    return mask.defined() ? a.logical_and(mask.view({B, 1, 1, T})) : a;
+  };
+  run.allowed = with_padding(allowed);
+  const bool local_layers = cfg_.has_local_layers();
+  if (local_layers)  // a query sees the keys fewer than sliding_window positions back
+    run.allowed_local = with_padding(
+        allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window));
+  if (cfg_.positional == Positional::Rotary) {
     std::tie(run.cos, run.sin) = rotary_tables(cfg_, positions);
+    if (local_layers && cfg_.rotary_base_local)
+      std::tie(run.cos_local, run.sin_local) = rotary_tables(cfg_, positions, /*local=*/true);
+  }
 
   ForwardOutput out;
   try {
@@ -147,7 +169,8 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
     if (cfg_.is_encoder()) return out;
     at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
                          HookKind::LnFinalNormalized, -1);  // [batch, pos, d_model]
-    out.logits = at::linear(xf, weights_.unembed_w, weights_.unembed_b);  // [batch, pos, d_vocab]
+    out.logits = soft_cap(at::linear(xf, weights_.unembed_w, weights_.unembed_b),
+                          cfg_.output_logits_soft_cap);  // [batch, pos, d_vocab]
   } catch (const StopForward&) {
     out.stopped = true;
   }
@@ -163,7 +186,8 @@ at::Tensor Model::unembed(const at::Tensor& resid) const {
   at::Tensor x = resid.to(device()).to(dtype());
   at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
                        HookKind::LnFinalNormalized, -1);  // [..., d_model]
-  return at::linear(xf, weights_.unembed_w, weights_.unembed_b);  // [..., d_vocab]
+  return soft_cap(at::linear(xf, weights_.unembed_w, weights_.unembed_b),
+                  cfg_.output_logits_soft_cap);  // [..., d_vocab]
 }
 
 at::Tensor Model::norm(Run& run, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
@@ -176,7 +200,7 @@ at::Tensor Model::norm(Run& run, const at::Tensor& x, const at::Tensor& w, const
         .to(x.scalar_type());
   }
   if (cfg_.norm == NormKind::LayerNorm) {
-    if (!hooked) return at::layer_norm(x, {cfg_.d_model}, w, b, cfg_.norm_eps);
+    if (!hooked) return at::layer_norm(x, {x.size(-1)}, w, b, cfg_.norm_eps);
     at::Tensor centred = x - x.mean(-1, true);
     at::Tensor scale = (centred.pow(2).mean(-1, true) + cfg_.norm_eps).sqrt();  // [b, p, 1]
     run.hook(scale_kind, layer, scale);
@@ -198,21 +222,30 @@ at::Tensor Model::block(Run& run, int l, at::Tensor x) const {
   at::Tensor attn_in = norm(run, resid_pre, L.ln1_w, L.ln1_b, HookKind::Ln1Scale,
                             HookKind::Ln1Normalized, l);
   at::Tensor attn_out = attention(run, l, attn_in);
+  // Gemma 2/3 normalise what attention and the MLP write (ln1_post, ln2_post) before it joins
+  // the residual stream; hook_attn_out / hook_mlp_out see the normalised output.
+  if (cfg_.use_normalization_before_and_after)
+    attn_out = norm(run, attn_out, L.ln1_post_w, {}, HookKind::Ln1PostScale,
+                    HookKind::Ln1PostNormalized, l);
   run.hook(HookKind::AttnOut, l, attn_out);
+  auto mlp_block = [&](const at::Tensor& resid) {
+    at::Tensor mlp_in =
+        norm(run, resid, L.ln2_w, L.ln2_b, HookKind::Ln2Scale, HookKind::Ln2Normalized, l);
+    at::Tensor mlp_out = mlp(run, l, mlp_in);
+    if (cfg_.use_normalization_before_and_after)
+      mlp_out = norm(run, mlp_out, L.ln2_post_w, {}, HookKind::Ln2PostScale,
+                     HookKind::Ln2PostNormalized, l);
+    run.hook(HookKind::MlpOut, l, mlp_out);
+    return mlp_out;
+  };
   at::Tensor resid_post;
   if (cfg_.parallel_attn_mlp) {
-    at::Tensor mlp_in = norm(run, resid_pre, L.ln2_w, L.ln2_b, HookKind::Ln2Scale,
-                             HookKind::Ln2Normalized, l);
-    at::Tensor mlp_out = mlp(run, l, mlp_in);
-    run.hook(HookKind::MlpOut, l, mlp_out);
+    at::Tensor mlp_out = mlp_block(resid_pre);
     resid_post = resid_pre + attn_out + mlp_out;
   } else {
     at::Tensor resid_mid = resid_pre + attn_out;
     run.hook(HookKind::ResidMid, l, resid_mid);
-    at::Tensor mlp_in = norm(run, resid_mid, L.ln2_w, L.ln2_b, HookKind::Ln2Scale,
-                             HookKind::Ln2Normalized, l);
-    at::Tensor mlp_out = mlp(run, l, mlp_in);
-    run.hook(HookKind::MlpOut, l, mlp_out);
+    at::Tensor mlp_out = mlp_block(resid_mid);
     resid_post = resid_mid + mlp_out;
   }
   run.hook(HookKind::ResidPost, l, resid_post);
@@ -230,9 +263,18 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
   run.hook(HookKind::Q, l, q);
   run.hook(HookKind::K, l, k);
   run.hook(HookKind::V, l, v);
+  if (cfg_.use_qk_norm) {  // Gemma 3: each query and key head RMS-normalised over d_head
+    q = norm(run, q, L.q_norm_w, {}, HookKind::QNormScale, HookKind::QNormNormalized, l);
+    k = norm(run, k, L.k_norm_w, {}, HookKind::KNormScale, HookKind::KNormNormalized, l);
+  }
+  const bool local = cfg_.is_local(l);
   if (cfg_.positional == Positional::Rotary) {
-    q = apply_rotary(q, run.cos, run.sin, cfg_.rotary_dim);
-    k = apply_rotary(k, run.cos, run.sin, cfg_.rotary_dim);
+    // Local layers of Gemma 3 rotate with their own base.
+    const bool own = local && run.cos_local.defined();
+    const at::Tensor& cos = own ? run.cos_local : run.cos;
+    const at::Tensor& sin = own ? run.sin_local : run.sin;
+    q = apply_rotary(q, cos, sin, cfg_.rotary_dim);
+    k = apply_rotary(k, cos, sin, cfg_.rotary_dim);
     run.hook(HookKind::RotQ, l, q);
     run.hook(HookKind::RotK, l, k);
   }
@@ -246,7 +288,7 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
   // A hook on k (rot_k for rotary models) and v may prepend keys and values of earlier positions
   // that every query follows (a cached prefix: patching sweeps recompute only the positions a
   // patch can change); those keys are allowed to every query.
-  at::Tensor allowed = run.allowed;  // [batch or 1, 1, q, k]
+  at::Tensor allowed = local ? run.allowed_local : run.allowed;  // [batch or 1, 1, q, k]
   const int64_t prefix = kh.size(2) - T;
   if (prefix != 0 || vh.size(2) != kh.size(2)) {
     if (prefix < 0 || vh.size(2) != kh.size(2))
@@ -258,9 +300,12 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
                        allowed.expand({allowed.size(0), 1, T, T})},
                       -1);
   }
-  // Scores and softmax in f32 even for f16/bf16 weights (as HF does).
-  at::Tensor scores =
-      at::matmul(qh, kh.transpose(-1, -2)).to(at::kFloat).mul_(1.0 / std::sqrt(double(dh)));
+  // Scores and softmax in f32 even for f16/bf16 weights (as HF does). Gemma 2/3 divide by
+  // √query_pre_attn_scalar instead of √d_head, and Gemma 2 soft-caps the scores before masking.
+  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2))
+                          .to(at::kFloat)
+                          .mul_(1.0 / cfg_.attn_scale.value_or(std::sqrt(double(dh))));
+  scores = soft_cap(scores, cfg_.attn_scores_soft_cap);
   // [batch, H, q, k]; masked entries get the lowest float, so a row with no allowed key (a
   // padding query) becomes uniform instead of NaN.
   scores.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());

@@ -125,7 +125,7 @@ std::vector<std::string> process_weights(Model& model, const WeightProcessing& s
     }
     applied.push_back("center_writing_weights");
   }
-  if (steps.center_unembed) {
+  if (steps.center_unembed && c.output_logits_soft_cap <= 0) {
     w.unembed_w = centred(p, w.unembed_w, 0);  // [d_vocab, d_model]: over the vocabulary
     w.unembed_b = centred(p, w.unembed_b, 0);
     applied.push_back("center_unembed");

@@ -71,6 +71,14 @@ Weights Weights::assemble(const ModelConfig& cfg, CanonicalTensors tensors,
     L.ln1_b = take(p + "ln1.bias", {D}, ln);
     L.ln2_w = take(p + "ln2.weight", {D}, true);
     L.ln2_b = take(p + "ln2.bias", {D}, ln);
+    if (cfg.use_normalization_before_and_after) {
+      L.ln1_post_w = take(p + "ln1_post.weight", {D}, true);
+      L.ln2_post_w = take(p + "ln2_post.weight", {D}, true);
+    }
+    if (cfg.use_qk_norm) {
+      L.q_norm_w = take(p + "attn.q_norm.weight", {dh}, true);
+      L.k_norm_w = take(p + "attn.k_norm.weight", {dh}, true);
+    }
     at::Tensor q = take(p + "attn.q.weight", {H * dh, D}, true);
     at::Tensor k = take(p + "attn.k.weight", {KV * dh, D}, true);
     at::Tensor v = take(p + "attn.v.weight", {KV * dh, D}, true);
@@ -150,6 +158,10 @@ at::Tensor Weights::tl(const std::string& name, bool expand_kv) const {
     if (r == "mlp.b_out") return or_zeros(L.out_b, {D}, opts);
     if (r == "ln1.w") return L.ln1_w;
     if (r == "ln2.w") return L.ln2_w;
+    if (r == "ln1_post.w" && L.ln1_post_w.defined()) return L.ln1_post_w;
+    if (r == "ln2_post.w" && L.ln2_post_w.defined()) return L.ln2_post_w;
+    if (r == "attn.q_norm.w" && L.q_norm_w.defined()) return L.q_norm_w;
+    if (r == "attn.k_norm.w" && L.k_norm_w.defined()) return L.k_norm_w;
     if (r == "ln1.b" && L.ln1_b.defined()) return L.ln1_b;
     if (r == "ln2.b" && L.ln2_b.defined()) return L.ln2_b;
   }
@@ -170,11 +182,17 @@ std::vector<std::string> Weights::tl_names() const {
     if (ln) names.push_back(p + "ln1.b");
     for (const char* n : {"W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"})
       names.push_back(p + "attn." + n);
+    if (cfg_.use_qk_norm) {
+      names.push_back(p + "attn.q_norm.w");
+      names.push_back(p + "attn.k_norm.w");
+    }
+    if (cfg_.use_normalization_before_and_after) names.push_back(p + "ln1_post.w");
     names.push_back(p + "ln2.w");
     if (ln) names.push_back(p + "ln2.b");
     names.push_back(p + "mlp.W_in");
     if (cfg_.gated_mlp) names.push_back(p + "mlp.W_gate");
     for (const char* n : {"W_out", "b_in", "b_out"}) names.push_back(p + "mlp." + n);
+    if (cfg_.use_normalization_before_and_after) names.push_back(p + "ln2_post.w");
   }
   if (cfg_.is_encoder()) return names;
   names.push_back("ln_final.w");
@@ -200,7 +218,8 @@ std::vector<std::pair<std::string, at::Tensor*>> Weights::named_tensors() {
         {"ln1_w", &L.ln1_w}, {"ln1_b", &L.ln1_b}, {"ln2_w", &L.ln2_w}, {"ln2_b", &L.ln2_b},
         {"qkv_w", &L.qkv_w}, {"qkv_b", &L.qkv_b}, {"o_w", &L.o_w},     {"o_b", &L.o_b},
         {"gate_w", &L.gate_w}, {"in_w", &L.in_w}, {"in_b", &L.in_b},   {"out_w", &L.out_w},
-        {"out_b", &L.out_b}};
+        {"out_b", &L.out_b}, {"ln1_post_w", &L.ln1_post_w}, {"ln2_post_w", &L.ln2_post_w},
+        {"q_norm_w", &L.q_norm_w}, {"k_norm_w", &L.k_norm_w}};
     for (const auto& [name, t] : fields) add(p + name, *t);
   }
   add("lnf_w", lnf_w);

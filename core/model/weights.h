@@ -20,11 +20,16 @@ namespace mechscope {
 /// d_model], `attn.q|k|v.bias`, `blocks.{L}.attn.o.weight` [d_model, n_heads·d_head], `attn.o.bias`,
 /// `blocks.{L}.mlp.gate.weight` [d_mlp, d_model] (gated MLPs), `mlp.in.weight` [d_mlp, d_model],
 /// `mlp.in.bias`, `mlp.out.weight` [d_model, d_mlp], `mlp.out.bias`, `ln_final.weight|bias`,
-/// `unembed.weight` [d_vocab, d_model] (absent when tied), `unembed.bias`.
+/// `unembed.weight` [d_vocab, d_model] (absent when tied), `unembed.bias`; with sandwich norms
+/// `blocks.{L}.ln1_post.weight`, `blocks.{L}.ln2_post.weight` [d_model]; with q/k norms
+/// `blocks.{L}.attn.q_norm.weight`, `attn.k_norm.weight` [d_head]. Norm gains are the factor the
+/// normalised vector is multiplied by (Gemma's stored w is loaded as 1 + w).
 using CanonicalTensors = std::map<std::string, at::Tensor>;
 
 struct LayerWeights {
   at::Tensor ln1_w, ln1_b, ln2_w, ln2_b;  // [d_model]
+  at::Tensor ln1_post_w, ln2_post_w;       // [d_model] (use_normalization_before_and_after)
+  at::Tensor q_norm_w, k_norm_w;           // [d_head] (use_qk_norm)
   at::Tensor qkv_w;                        // [(n_heads + 2 n_kv_heads) d_head, d_model]
   at::Tensor qkv_b;                        // [(n_heads + 2 n_kv_heads) d_head] or undefined
   at::Tensor o_w;                          // [d_model, n_heads d_head]
@@ -49,7 +54,8 @@ class Weights {
   /// ([n_heads, d_model, d_head]; W_K/W_V have n_kv_heads heads unless `expand_kv`), `W_O`
   /// [n_heads, d_head, d_model], `b_Q|b_K|b_V` [heads, d_head], `b_O`, `blocks.{L}.mlp.W_in|W_gate`
   /// [d_model, d_mlp], `W_out` [d_mlp, d_model], `b_in`, `b_out`, `blocks.{L}.ln1|ln2.w|b`,
-  /// `ln_final.w|b`. Throws mechscope::Error for unknown names.
+  /// `blocks.{L}.ln1_post|ln2_post.w`, `blocks.{L}.attn.q_norm|k_norm.w`, `ln_final.w|b`.
+  /// Throws mechscope::Error for unknown names.
   at::Tensor tl(const std::string& name, bool expand_kv = false) const;
   /// Every name `tl()` answers for this model.
   std::vector<std::string> tl_names() const;

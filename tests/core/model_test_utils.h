@@ -23,7 +23,8 @@ inline std::filesystem::path golden_model(const std::string& name) {
 inline std::vector<std::string> golden_model_names() {
   return {"gpt2",     "gpt2_untied_ln_eps", "neox_parallel",      "neox_sequential",
           "llama_gqa", "llama_tied_mha",    "llama3_rope_scaling", "llama_f16",
-          "llama_bf16_sharded", "mistral_sliding", "qwen2"};
+          "llama_bf16_sharded", "mistral_sliding", "qwen2",        "gemma",
+          "gemma2",   "gemma3"};
 }
 
 }  // namespace mechscope::test

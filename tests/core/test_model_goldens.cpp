@@ -53,9 +53,11 @@ TEST_CASE("goldens: a right-padded batch gives each prompt its own result", "[mo
         const int64_t len = mask[b].sum().item<int64_t>();
         at::Tensor got = logits[b].slice(0, 0, len);
         CHECK(max_abs_diff(got, want[b].slice(0, 0, len)) <= 1e-4);
-        // And equal to the prompt run alone.
+        // And equal to the prompt run alone (up to f32 rounding, relative to the logits' size:
+        // Gemma's √d_model-scaled embeddings give logits in the tens).
         at::Tensor alone = model->forward(tokens[b].slice(0, 0, len).unsqueeze(0))[0];
-        CHECK(max_abs_diff(got, alone) <= 1e-5);
+        const double size = std::max(1.0, alone.abs().max().item<double>());
+        CHECK(max_abs_diff(got, alone) <= 1e-5 * size);
       }
     }
   }

@@ -17,6 +17,7 @@ Setup (no hub access is needed or used: every model is built from a config with 
     python3 -m venv .venv
     .venv/bin/pip install torch transformers safetensors
     .venv/bin/python tests/reference/make_model_goldens.py        # from the repository root
+    .venv/bin/python tests/reference/make_model_goldens.py --only gemma gemma2   # just these models
 
 The goldens in the repository were made with transformers 5.24.0 / torch 2.15.0 (CPU, fp32); the versions
 are also recorded in the metadata of every expected*.safetensors. The script is deterministic (fixed seeds,
@@ -35,6 +36,8 @@ Notes on the installed transformers (5.x) that matter for a loader:
 """
 from __future__ import annotations
 
+import argparse
+import inspect
 import math
 import os
 import shutil
@@ -49,6 +52,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers import (  # noqa: E402
+    Gemma2Config,
+    Gemma2ForCausalLM,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
+    GemmaConfig,
+    GemmaForCausalLM,
     GPT2Config,
     GPT2LMHeadModel,
     GPTNeoXConfig,
@@ -111,6 +120,14 @@ LLAMA_GQA = dict(
     num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5, tie_word_embeddings=False,
     rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
 )
+
+# Gemma. Every model has head_dim != d_model / n_heads and shared key/value heads. Norm gains are stored as w with
+# the scale 1 + w (rerandomize draws them like any gain, 1 + N(0, 0.1), so the scale is about 2).
+GEMMA3_LAYER_TYPES = ["sliding_attention", "sliding_attention", "full_attention"]
+GEMMA3_ROPE = {
+    "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+    "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000000.0},
+}
 
 SPECS = [
     dict(name="gpt2", cls=GPT2LMHeadModel, seed=101, family="gpt2",
@@ -185,6 +202,35 @@ SPECS = [
                             rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, **COMMON),
          what="Qwen2ForCausalLM, 4 heads / 2 KV heads, q/k/v biases (non-zero), no o_proj bias, rope_theta 1e6, "
               "RMSNorm eps 1e-6, tied embeddings."),
+    dict(name="gemma", cls=GemmaForCausalLM, seed=112, family="llama",
+         config=GemmaConfig(vocab_size=256, hidden_size=64, intermediate_size=88, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=1, head_dim=24, max_position_embeddings=64,
+                            rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
+                            rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, **COMMON),
+         what="GemmaForCausalLM, d_model 64, 4 heads / 1 KV head (multi-query), head_dim 24 (q_proj [96, 64]), "
+              "GeGLU (gelu_pytorch_tanh) intermediate 88, embeddings scaled by sqrt(64), RMSNorm (1 + w), tied "
+              "embeddings (the unembedding is NOT scaled), vocab 256."),
+    dict(name="gemma2", cls=Gemma2ForCausalLM, seed=113, family="llama",
+         config=Gemma2Config(vocab_size=263, hidden_size=64, intermediate_size=72, num_hidden_layers=3,
+                             num_attention_heads=4, num_key_value_heads=2, head_dim=24, max_position_embeddings=64,
+                             rms_norm_eps=1e-6, tie_word_embeddings=False, query_pre_attn_scalar=20,
+                             sliding_window=5, attn_logit_softcapping=5.0, final_logit_softcapping=3.0,
+                             rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, **COMMON),
+         what="Gemma2ForCausalLM, d_model 64, 4 heads / 2 KV heads, head_dim 24, query_pre_attn_scalar 20 (scores * "
+              "20^-0.5), sandwich norms (post_attention_layernorm on the attention OUTPUT, pre/post_feedforward_"
+              "layernorm around the MLP), layer_types default: layers 0 and 2 sliding (window 5, T=11 so it cuts), "
+              "layer 1 full; attention soft cap 5, final logit soft cap 3, untied, vocab 263. hook_attn_out / "
+              "hook_mlp_out are the post-norm outputs (what is added to the residual stream, as in TransformerLens)."),
+    dict(name="gemma3", cls=Gemma3ForCausalLM, seed=114, family="llama",
+         config=Gemma3TextConfig(vocab_size=300, hidden_size=64, intermediate_size=80, num_hidden_layers=3,
+                                 num_attention_heads=4, num_key_value_heads=1, head_dim=32,
+                                 max_position_embeddings=128, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                                 query_pre_attn_scalar=24, sliding_window=4, layer_types=list(GEMMA3_LAYER_TYPES),
+                                 rope_parameters={k: dict(v) for k, v in GEMMA3_ROPE.items()}, **COMMON),
+         what="Gemma3ForCausalLM (model_type gemma3_text), d_model 64, 4 heads / 1 KV head, head_dim 32, "
+              "query_pre_attn_scalar 24, q_norm/k_norm (RMSNorm (1 + w) over head_dim before RoPE), sandwich norms, "
+              "layer_types sliding, sliding, full (what sliding_window_pattern 3 gives), sliding_window 4; "
+              "local layers RoPE theta 1e4, global layers theta 1e6 with linear scaling factor 4; no soft caps; tied."),
 ]
 
 
@@ -299,14 +345,33 @@ def run_with_hooks(model, family: str, input_ids: torch.Tensor):
             x = args[0]
             save(p + "attn.hook_z", x.reshape(*x.shape[:-1], H, D))
 
+        # Gemma 2/3 sandwich norms: hook_attn_out / hook_mlp_out are what joins the residual stream, i.e. the
+        # outputs of post_attention_layernorm / post_feedforward_layernorm (TransformerLens's ln1_post / ln2_post).
+        sandwich = hasattr(layer, "post_feedforward_layernorm")
+        attn_writer = layer.post_attention_layernorm if sandwich else a["attn"](layer)
+        mlp_writer = layer.post_feedforward_layernorm if sandwich else a["mlp"](layer)
         handles += [
             layer.register_forward_pre_hook(resid_pre, with_kwargs=True),
             layer.register_forward_hook(resid_post, with_kwargs=True),
-            a["attn"](layer).register_forward_hook(attn_out),
-            a["mlp"](layer).register_forward_hook(mlp_out),
+            attn_writer.register_forward_hook(attn_out),
+            mlp_writer.register_forward_hook(mlp_out),
             a["down"](layer).register_forward_pre_hook(mlp_post),
             a["o_proj"](layer).register_forward_pre_hook(z),
         ]
+        # Norms' hook_normalized: the input RMS-normalised, before the gain (Gemma's own _norm).
+        norms = {}
+        if sandwich:
+            norms["ln1_post.hook_normalized"] = layer.post_attention_layernorm
+            norms["ln2_post.hook_normalized"] = layer.post_feedforward_layernorm
+        if hasattr(layer.self_attn, "q_norm"):   # Gemma 3: per head, input [B, heads, T, Dh] -> [B, T, heads, Dh]
+            norms["attn.q_norm.hook_normalized"] = layer.self_attn.q_norm
+            norms["attn.k_norm.hook_normalized"] = layer.self_attn.k_norm
+        for hook_name, norm in norms.items():
+            def normalized(mod, args, p=p, hook_name=hook_name):
+                x = args[0].float()
+                y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + mod.eps)
+                save(p + hook_name, y.transpose(1, 2) if "_norm." in hook_name else y)
+            handles.append(norm.register_forward_pre_hook(normalized))
 
         if family == "gpt2":
             def qkv(mod, args, out, p=p):
@@ -368,10 +433,16 @@ def self_check(model, family: str, acts: dict, out, input_ids: torch.Tensor, sli
         q = acts[p + "attn.hook_q"].transpose(1, 2)  # [B, H, T, D]
         k = acts[p + "attn.hook_k"].transpose(1, 2)  # [B, KV, T, D]
         v = acts[p + "attn.hook_v"].transpose(1, 2)
+        attn = a["attn"](a["layers"][L])
+        if hasattr(attn, "q_norm"):              # Gemma 3: q/k norms before RoPE
+            q, k = attn.q_norm(q), attn.k_norm(k)
         if family != "gpt2":
             pos = torch.arange(Tn)[None]
             rotary = model.gpt_neox.rotary_emb if family == "neox" else model.model.rotary_emb
-            cos, sin = rotary(q, pos)
+            if "layer_type" in inspect.signature(rotary.forward).parameters:   # Gemma 3: RoPE per layer type
+                cos, sin = rotary(q, pos, attn.layer_type)
+            else:
+                cos, sin = rotary(q, pos)
             rd = cos.shape[-1]                        # rotary dims (partial for NeoX)
 
             def rope(x):
@@ -382,12 +453,16 @@ def self_check(model, family: str, acts: dict, out, input_ids: torch.Tensor, sli
             q, k = rope(q), rope(k)
         k = k.repeat_interleave(H // KV, dim=1)
         v = v.repeat_interleave(H // KV, dim=1)
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+        scores = (q @ k.transpose(-1, -2)) * getattr(attn, "scaling", 1 / math.sqrt(D))
+        if family == "llama" and getattr(attn, "attn_logit_softcapping", None) is not None:   # Gemma 2
+            cap = attn.attn_logit_softcapping
+            scores = torch.tanh(scores / cap) * cap
+        window = attn.sliding_window if hasattr(attn, "layer_type") else sliding_window  # Gemma 2/3: per layer
         qi = torch.arange(Tn)[:, None]
         ki = torch.arange(Tn)[None, :]
         allowed = ki <= qi
-        if sliding_window is not None:
-            allowed = allowed & (ki > qi - sliding_window)
+        if window is not None:
+            allowed = allowed & (ki > qi - window)
         scores = scores.masked_fill(~allowed, float("-inf"))
         pattern = scores.softmax(-1)
         check_close(p + "attn.hook_pattern (recomputed)", pattern, acts[p + "attn.hook_pattern"])
@@ -396,7 +471,11 @@ def self_check(model, family: str, acts: dict, out, input_ids: torch.Tensor, sli
             fail(p + "hook_z shape")
     check_close("ln_final.out vs hidden_states[-1]", acts["ln_final.out"], hs[-1], 0.0)
     w_u = model.get_output_embeddings().weight.float()
-    check_close("logits = ln_final.out @ W_U^T", acts["ln_final.out"] @ w_u.T, acts["logits"])
+    logits = acts["ln_final.out"] @ w_u.T
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap is not None:                                        # Gemma 2: cap * tanh(logits / cap)
+        logits = torch.tanh(logits / cap) * cap
+    check_close("logits = ln_final.out @ W_U^T", logits, acts["logits"])
 
 
 def save_model(model, cfg_dtype, out_dir: Path, spec) -> None:
@@ -466,6 +545,51 @@ def probe_sliding(model, acts, input_ids, window: int) -> str:
             f"max |dlogits| vs sliding_window=None {d:.3f}")
 
 
+@torch.no_grad()
+def variant_dlogits(model, input_ids, edit) -> float:
+    """max |dlogits| between `model` and the same weights under a config changed by edit(config_dict)."""
+    cfg = model.config.to_dict()
+    edit(cfg)
+    other = type(model)(type(model.config).from_dict(cfg, attn_implementation="eager")).eval()
+    other.load_state_dict(model.state_dict())
+    return (model(input_ids, use_cache=False).logits - other(input_ids, use_cache=False).logits).abs().max().item()
+
+
+@torch.no_grad()
+def probe_gemma(model, acts, input_ids) -> str:
+    """Local layers mask outside the window (global ones do not); each Gemma-specific setting changes the logits."""
+    cfg = model.config
+    window = cfg.sliding_window
+    qi = torch.arange(T)[:, None]
+    ki = torch.arange(T)[None, :]
+    outside = ki <= qi - window
+    for L, layer_type in enumerate(cfg.layer_types):
+        pat = acts[f"blocks.{L}.attn.hook_pattern"]
+        if layer_type == "sliding_attention" and pat[..., outside].abs().max().item() != 0.0:
+            fail(f"{cfg.model_type}: layer {L} attends outside its sliding window")
+        if layer_type == "full_attention" and not (pat[..., outside] > 0).all():
+            fail(f"{cfg.model_type}: global layer {L} does not attend outside the window")
+    checks = {"sliding window": lambda c: c.update(sliding_window=64),
+              "query_pre_attn_scalar": lambda c: c.update(query_pre_attn_scalar=c["head_dim"])}
+    if cfg.model_type == "gemma2":
+        checks["attention soft cap"] = lambda c: c.update(attn_logit_softcapping=None)
+        checks["final soft cap"] = lambda c: c.update(final_logit_softcapping=None)
+    else:
+        def same_bases(c):
+            c["rope_parameters"]["sliding_attention"]["rope_theta"] = c["rope_parameters"]["full_attention"]["rope_theta"]
+
+        def no_scaling(c):
+            c["rope_parameters"]["full_attention"] = {"rope_type": "default", "rope_theta": 1000000.0}
+        checks["local RoPE base"] = same_bases
+        checks["global rope scaling"] = no_scaling
+    diffs = {name: variant_dlogits(model, input_ids, edit) for name, edit in checks.items()}
+    for name, d in diffs.items():
+        if not d > 1e-2:
+            fail(f"{cfg.model_type}: {name} barely changes the logits ({d:.3g})")
+    return (f"    {cfg.model_type}: layer types {cfg.layer_types}, pattern exactly 0 outside window {window} on sliding "
+            f"layers only; max |dlogits| without " + ", ".join(f"{k} {v:.3f}" for k, v in diffs.items()))
+
+
 # --------------------------------------------------------------------------------------------------------------
 def build_one(spec) -> list[str]:
     name, cls, family = spec["name"], spec["cls"], spec["family"]
@@ -501,6 +625,8 @@ def build_one(spec) -> list[str]:
         notes.append(probe_llama3(ref, input_ids))
     if name == "mistral_sliding":
         notes.append(probe_sliding(ref, acts, input_ids, window))
+    if name in ("gemma2", "gemma3"):
+        notes.append(probe_gemma(ref, acts, input_ids))
 
     meta = {"model": name, "generator": "tests/reference/make_model_goldens.py",
             "transformers_version": transformers.__version__, "torch_version": torch.__version__}
@@ -570,8 +696,10 @@ TransformerLens hook names; `L` = layer index (0, 1). `H` = attention heads, `KV
 | `logits` | [2, T, vocab] | model output |
 | `blocks.L.hook_resid_pre` | [2, T, d_model] | input of decoder layer L (= HF `hidden_states[L]`) |
 | `blocks.L.hook_resid_post` | [2, T, d_model] | output of decoder layer L (forward hook; for the last layer this is BEFORE the final norm, unlike HF `hidden_states[-1]`) |
-| `blocks.L.hook_attn_out` | [2, T, d_model] | attention module output, incl. output projection bias |
-| `blocks.L.hook_mlp_out` | [2, T, d_model] | MLP module output, incl. bias |
+| `blocks.L.hook_attn_out` | [2, T, d_model] | attention module output, incl. output projection bias (Gemma 2/3: the output of `post_attention_layernorm`, i.e. what is added to the residual stream) |
+| `blocks.L.hook_mlp_out` | [2, T, d_model] | MLP module output, incl. bias (Gemma 2/3: the output of `post_feedforward_layernorm`) |
+| `blocks.L.ln1_post.hook_normalized`, `blocks.L.ln2_post.hook_normalized` | [2, T, d_model] | Gemma 2/3 only: the input of `post_attention_layernorm` / `post_feedforward_layernorm` RMS-normalised, x * rsqrt(mean(x^2) + eps), before the (1 + w) gain |
+| `blocks.L.attn.q_norm.hook_normalized`, `blocks.L.attn.k_norm.hook_normalized` | [2, T, H or KV, Dh] | Gemma 3 only: q_proj / k_proj output RMS-normalised per head over Dh, before the (1 + w) gain and RoPE |
 | `blocks.L.mlp.hook_post` | [2, T, d_mlp] | input of the MLP down projection (GPT-2 `mlp.c_proj`, NeoX `mlp.dense_4h_to_h`, Llama family `mlp.down_proj`): act(fc(x)) or act(gate(x)) * up(x) |
 | `blocks.L.attn.hook_q` | [2, T, H, Dh] | query projection output incl. bias, BEFORE RoPE |
 | `blocks.L.attn.hook_k` | [2, T, KV, Dh] | key projection output incl. bias, BEFORE RoPE, KV heads not expanded |
@@ -586,8 +714,12 @@ its weight rows are grouped per head, not q-block / k-block / v-block. RoPE (all
 halves: (x[i], x[i + rot/2]) for i < rot/2 over the first `rot` = head_dim * partial_rotary_factor dims.
 
 The script checks, before writing: resid_post[L] == resid_pre[L+1]; resid_post = resid_pre + attn_out + mlp_out;
-pattern and z recomputed from hook_q/k/v (own RoPE, GQA repeat, causal/sliding mask) match HF to 2e-5;
-logits = ln_final.out @ W_U^T; the reloaded checkpoint reproduces the in-memory model bit for bit (fp32 ones).
+pattern and z recomputed from hook_q/k/v (own RoPE, GQA repeat, causal/sliding mask; for Gemma the module's q/k
+norms, per-layer RoPE tables and windows, `scaling` and attention soft cap) match HF to 2e-5;
+logits = ln_final.out @ W_U^T (then the final soft cap, Gemma 2); the reloaded checkpoint reproduces the in-memory
+model bit for bit (fp32 ones). For Gemma 2/3 it also checks that sliding layers give exactly 0 attention outside the
+window and global ones do not, and that each Gemma-specific setting (window, query_pre_attn_scalar, soft caps, local
+RoPE base, global rope scaling) changes the logits by more than 1e-2.
 
 ## expected_padded.safetensors
 
@@ -601,21 +733,37 @@ Positions are 0..T-1 for both rows (right padding needs no position shift).
 """
 
 
+LLAVA_MARK = "## LLaVA models (make_llava_goldens.py)"
+
+
 def write_readme() -> None:
     lines = [README_HEAD.format(tv=transformers.__version__, pv=torch.__version__)]
     for spec in SPECS:
         lines.append(f"| `{spec['name']}` | {spec['what']} |\n")
     lines.append(README_TAIL.format(T=T, Tp=max(PADDED_LENGTHS), lengths=" and ".join(map(str, PADDED_LENGTHS)),
                                     pad=PAD_ID))
-    (OUT_ROOT / "README.md").write_text("".join(lines))
+    readme = OUT_ROOT / "README.md"
+    old = readme.read_text() if readme.exists() else ""
+    if LLAVA_MARK in old:   # make_llava_goldens.py's section stays
+        lines.append("\n" + old[old.index(LLAVA_MARK):])
+    readme.write_text("".join(lines))
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="build only these models (default: all)")
+    args = parser.parse_args()
+    names = [spec["name"] for spec in SPECS]
+    for n in args.only or []:
+        if n not in names:
+            raise SystemExit(f"unknown model {n!r}; choose from {', '.join(names)}")
     t0 = time.time()
     print(f"transformers {transformers.__version__}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
     notes = []
     for spec in SPECS:
+        if args.only and spec["name"] not in args.only:
+            continue
         notes += build_one(spec)
         files = sorted((OUT_ROOT / spec["name"]).iterdir())
         size = sum(f.stat().st_size for f in files)
