@@ -12,8 +12,14 @@
 
 #include "core/util/error.h"
 
+// Present when built with a sanitizer: lets the child leave plainly on a sanitizer report.
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
 namespace mechscope {
 namespace {
+
+/// The child's exit code when a sanitizer stopped it (a crash, as far as the parent is concerned).
+constexpr int kSanitizerExit = 70;
 
 using Clock = std::chrono::steady_clock;
 
@@ -106,6 +112,9 @@ void CheckingProcess::serve(int fd) {
   // A crash ends the child plainly (no inherited handlers, e.g. a test framework's or a crash
   // reporter's), so the parent sees the signal. Nothing here runs destructors: it leaves by _exit.
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
+  // Under a sanitizer, a report in the child (about the hostile file) ends the child alone: not
+  // the fuzzer's or test framework's death handling inherited from the parent.
+  if (&__sanitizer_set_death_callback) __sanitizer_set_death_callback([] { ::_exit(kSanitizerExit); });
   for (;;) {
     pollfd p{fd, POLLIN, 0};
     const int r = ::poll(&p, 1, int(idle_exit_.count()));
@@ -181,9 +190,10 @@ std::optional<std::string> CheckingProcess::run(const std::string& request,
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
     pid_ = -1;
-    throw Error("reading it crashed the checking process (signal " +
-                std::to_string(WIFSIGNALED(status) ? WTERMSIG(status) : 0) +
-                "): the file is damaged.");
+    const std::string how = WIFSIGNALED(status)
+                                ? "signal " + std::to_string(WTERMSIG(status))
+                                : "exit code " + std::to_string(WEXITSTATUS(status));
+    throw Error("reading it crashed the checking process (" + how + "): the file is damaged.");
   }
   if (code == 0) return std::nullopt;
   return message;
