@@ -76,7 +76,7 @@ case "$cmd" in
       -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
     harnesses=(fuzz_safetensors fuzz_config fuzz_tokenizer fuzz_llama2c_model fuzz_llama2c_tokenizer
-               fuzz_session)
+               fuzz_session fuzz_gguf)
     cmake --build "$BUILD" -j "$(nproc)" --target "${harnesses[@]}"
     seconds=${1:-600}
     mkdir -p "$BUILD/fuzz-artifacts"
@@ -87,7 +87,8 @@ case "$cmd" in
       [fuzz_tokenizer]="$(echo $G/tokenizers/*/tokenizer.json)"
       [fuzz_llama2c_model]="$S/tiny_llama2c.bin"
       [fuzz_llama2c_tokenizer]="$S/tiny_tokenizer.bin"
-      [fuzz_session]="$S/session.mscope $S/session_unsealed.mscope")
+      [fuzz_session]="$S/session.mscope $S/session_unsealed.mscope"
+      [fuzz_gguf]="$S/tiny_v3.gguf $S/tiny_v1.gguf $G/gguf/writer_v3.gguf")
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
     for h in "${harnesses[@]}"; do

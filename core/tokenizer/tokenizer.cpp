@@ -1,5 +1,7 @@
 #include "core/tokenizer/tokenizer.h"
 
+#include "core/gguf/gguf_file.h"
+#include "core/tokenizer/gguf_tokenizer.h"
 #include "core/util/error.h"
 
 namespace mechscope {
@@ -18,8 +20,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path,
     return load_hf_tokenizer(path);
   }
   if (extension == ".bin") return load_llama2c_tokenizer(path, vocab_size_hint);
+  if (extension == ".gguf") return load_gguf_tokenizer(gguf::File(path));
   throw Error("The tokenizer file " + path.string() +
-              " is neither a Hugging Face tokenizer.json nor a llama2.c tokenizer .bin file.");
+              " is neither a Hugging Face tokenizer.json, a llama2.c tokenizer .bin nor a GGUF "
+              "file.");
 }
 
 }  // namespace mechscope

@@ -1,6 +1,6 @@
 #pragma once
 /// The tokenizer interface shared by every tokenizer format (HF tokenizer.json, llama2.c
-/// tokenizer.bin). Free of LibTorch so that views and tools can use it cheaply.
+/// tokenizer.bin, GGUF metadata). Free of LibTorch so that views and tools can use it cheaply.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -50,7 +50,7 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(
 std::unique_ptr<Tokenizer> load_llama2c_tokenizer(const std::filesystem::path& path,
                                                   int64_t vocab_size);
 
-/// Picks the loader from the file name (tokenizer.json / *.bin).
+/// Picks the loader from the file name (tokenizer.json / *.bin / *.gguf; see gguf_tokenizer.h).
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path,
                                           int64_t vocab_size_hint = -1);
 
