@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (root or sudo):
 #   scripts/mechscope.sh run [ARGS…]   install what is missing, build, open the workbench
-#   scripts/mechscope.sh test          install what is missing, build, run every test
+#   scripts/mechscope.sh test          install what is missing, build, run every test, then the
+#                                      tokenizer, GGUF and core tests again under AddressSanitizer
+#                                      + UBSan (build-sanitize/; MECHSCOPE_SKIP_SANITIZERS=1 skips)
 #   scripts/mechscope.sh build         install what is missing and build only
 #   scripts/mechscope.sh fuzz [SECONDS]  build the parsers' fuzz harnesses with clang, libFuzzer,
 #                                      AddressSanitizer and UBSan (build-fuzz/) and run each for
 #                                      SECONDS (default 600) from its seeds; crashes land in
 #                                      build-fuzz/fuzz-artifacts/
+#   scripts/mechscope.sh sanitize-parsers  only the sanitized tokenizer, GGUF and core tests
 #   scripts/mechscope.sh sanitize [CTEST ARGS…]
 #                                      build with AddressSanitizer + UBSan (build-sanitize/) and run
 #                                      the tests there (GUI tests offscreen)
@@ -42,6 +45,37 @@ build() {
   cmake --build "$BUILD" -j "$(nproc)"
 }
 
+# The sanitizer build (build-sanitize/): AddressSanitizer + UBSan, every report fatal. With
+# targets, only those are built.
+sanitize_build() {
+  BUILD=${MECHSCOPE_SANITIZE_BUILD_DIR:-$ROOT/build-sanitize}
+  export CCACHE_BASEDIR=$ROOT
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+    -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+    -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+  if [ $# -gt 0 ]; then cmake --build "$BUILD" -j "$(nproc)" --target "$@"; else cmake --build "$BUILD" -j "$(nproc)"; fi
+  # Third-party libraries' own leaks (LibTorch's and Qt's process-lifetime allocations) are
+  # suppressed by name in tests/sanitize/lsan.supp; every report from our code fails the run.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+}
+
+# The parsers of outside files under the sanitizers (what CI runs after the suite): tokenizers,
+# GGUF, and the core tests (checkpoints, sessions, bad input).
+sanitized_parser_tests() {
+  sanitize_build test_tokenizer test_gguf test_core
+  local t
+  for t in test_tokenizer test_gguf test_core; do
+    echo "== $t (AddressSanitizer + UBSan)"
+    "$BUILD/tests/$t" --order lex
+  done
+}
+
 cmd=${1:-run}
 shift || true
 case "$cmd" in
@@ -59,6 +93,7 @@ case "$cmd" in
     build
     export QT_QPA_PLATFORM=offscreen
     ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
+    [ "${MECHSCOPE_SKIP_SANITIZERS:-0}" = 1 ] || sanitized_parser_tests
     ;;
   build)
     install_missing
@@ -105,28 +140,18 @@ case "$cmd" in
         -artifact_prefix="$BUILD/fuzz-artifacts/$h-" -print_final_stats=1 "$corpus"
     done
     ;;
+  sanitize-parsers)
+    install_missing
+    sanitized_parser_tests
+    ;;
   sanitize)
     install_missing
-    BUILD=${MECHSCOPE_BUILD_DIR:-$ROOT/build-sanitize}
-    export CCACHE_BASEDIR=$ROOT
-    export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-    flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
-      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
-      -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-    cmake --build "$BUILD" -j "$(nproc)"
+    sanitize_build
     export QT_QPA_PLATFORM=offscreen
-    # Third-party libraries' own leaks (LibTorch's and Qt's process-lifetime allocations) are
-    # suppressed by name in tests/sanitize/lsan.supp; every report from our code fails the run.
-    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
-    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
-    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" "$@"
     ;;
   *)
-    echo "usage: scripts/mechscope.sh run|test|build|fuzz|sanitize" >&2
+    echo "usage: scripts/mechscope.sh run|test|build|fuzz|sanitize-parsers|sanitize" >&2
     exit 2
     ;;
 esac
