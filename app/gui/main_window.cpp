@@ -164,7 +164,7 @@ void MainWindow::createActions() {
   openFolder_ = file->addAction(tr("Open model &folder…"), this, &MainWindow::onOpenModelFolder);
   openFolder_->setShortcut(QKeySequence::Open);
   openFolder_->setToolTip(tr("A Hugging Face folder: config.json, *.safetensors, tokenizer.json"));
-  openFile_ = file->addAction(tr("Open &llama2.c file…"), this, &MainWindow::onOpenLlama2cFile);
+  openFile_ = file->addAction(tr("Open model &file…"), this, &MainWindow::onOpenLlama2cFile);
   file->addSeparator();
   // Disabled while a session file operation runs in the background (fileJob_).
   fileActions_ = {
@@ -332,7 +332,7 @@ QWidget* MainWindow::createEmptyPage() {
   layout->addStretch(1);
   auto* title =
       new QLabel(tr("<h2>Open a model…</h2>"
-                    "<p>A Hugging Face folder (config.json + safetensors) or a "
+                    "<p>A Hugging Face folder (config.json + safetensors), a GGUF file, a "
                     "llama2.c <tt>.bin</tt> checkpoint, or a saved session.<br>From the "
                     "command line: <tt>mechscope --model PATH [--tokenizer PATH]</tt></p>"),
                  page);
@@ -373,8 +373,12 @@ void MainWindow::onOpenModelFolder() {
 
 void MainWindow::onOpenLlama2cFile() {
   const QString file = QFileDialog::getOpenFileName(
-      this, tr("Open llama2.c checkpoint"), {}, tr("llama2.c checkpoints (*.bin);;All files (*)"));
-  if (!file.isEmpty()) openModel(file, guessLlama2cTokenizer(file));
+      this, tr("Open model file"), {},
+      tr("Model files (*.gguf *.bin);;GGUF (*.gguf);;llama2.c checkpoints (*.bin);;All files (*)"));
+  if (file.isEmpty()) return;
+  // A GGUF file carries its tokenizer; a llama2.c checkpoint's lies beside it.
+  openModel(file, file.endsWith(".gguf", Qt::CaseInsensitive) ? QString()
+                                                              : guessLlama2cTokenizer(file));
 }
 
 void MainWindow::onModelLoaded() {

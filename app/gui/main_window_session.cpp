@@ -255,10 +255,10 @@ bool MainWindow::exportAllFigures(const QString& dir) {
   }
   if (fileJob_->running()) return false;
   try {
-    const Session snapshot = session_->snapshot();
+    const SessionSnapshot snapshot = session_->snapshot();
     std::vector<std::filesystem::path> files;
     fileJob_->run(tr("Exporting figures to %1…").arg(dir), [&](const SessionProgress& progress) {
-      files = export_session(snapshot, dir.toStdString(), {"png", "svg", "pdf"}, kExportWidth, {},
+      files = export_session(snapshot.take(), dir.toStdString(), {"png", "svg", "pdf"}, kExportWidth, {},
                              {&FileJob::onGuiThread, progress});
     });
     statusLabel_->setText(tr("Exported %1 files to %2.").arg(files.size()).arg(dir));

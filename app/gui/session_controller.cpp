@@ -66,14 +66,20 @@ void SessionController::markDirty() {
   setDirty(true);
 }
 
-Session SessionController::snapshot() const {
-  Session s;
-  s.model = model_;
-  s.prompts = prompts_;
-  s.results.reserve(results_.size());
-  for (const auto& r : results_) s.results.push_back(*r);
-  s.views = otherViews_;
-  if (views_) s.views.update(views_());
+Session SessionSnapshot::take() const {
+  Session s = rest;
+  s.results.reserve(results.size());
+  for (const auto& r : results) s.results.push_back(*r);
+  return s;
+}
+
+SessionSnapshot SessionController::snapshot() const {
+  SessionSnapshot s;
+  s.rest.model = model_;
+  s.rest.prompts = prompts_;
+  s.results = results_;
+  s.rest.views = otherViews_;
+  if (views_) s.rest.views.update(views_());
   return s;
 }
 
@@ -122,13 +128,13 @@ bool SessionController::save() {
 bool SessionController::saveAs(QString path) {
   if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".mscope");
   try {
-    const Session session = snapshot();
+    const SessionSnapshot session = snapshot();
     const auto file = fsPath(path);
     if (job_)
       job_->run(tr("Saving %1…").arg(QFileInfo(path).fileName()),
-                [&](const SessionProgress& progress) { save_session(session, file, progress); });
+                [&](const SessionProgress& progress) { save_session(session.take(), file, progress); });
     else
-      save_session(session, file);
+      save_session(session.take(), file);
   } catch (const Cancelled&) {
     return false;
   } catch (const std::exception& e) {

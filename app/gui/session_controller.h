@@ -19,6 +19,15 @@ namespace mechscope {
 
 class FileJob;
 
+/// The session as it would be saved, taken on the GUI thread without copying the Results: they
+/// are immutable and shared, so take() may copy them in on any thread (a big session's copy
+/// would otherwise stall the window).
+struct SessionSnapshot {
+  Session rest;  ///< everything but the Results
+  std::vector<std::shared_ptr<const Result>> results;
+  Session take() const;
+};
+
 class SessionController : public QObject {
   Q_OBJECT
 
@@ -55,8 +64,8 @@ class SessionController : public QObject {
 
   /// Supplies Session::views when saving: {"workbench": {...}, "results": {"<id>": {...}}}.
   void setViewsProvider(std::function<nlohmann::json()> provider) { views_ = std::move(provider); }
-  /// The whole session as it would be saved now.
-  Session snapshot() const;
+  /// The whole session as it would be saved now (the Results shared, not copied).
+  SessionSnapshot snapshot() const;
 
   /// Forgets everything: a new, empty, clean session without a file.
   void reset();

@@ -79,7 +79,7 @@ void SessionRecovery::lock() {
   if (!lock_->tryLock(0)) emit failed(tr("Cannot lock %1.").arg(path(id_, ".lock")));
 }
 
-void SessionRecovery::watch(std::function<Session()> snapshot, std::function<QString()> original,
+void SessionRecovery::watch(std::function<SessionSnapshot()> snapshot, std::function<QString()> original,
                             std::function<quint64()> changes) {
   snapshot_ = std::move(snapshot);
   original_ = std::move(original);
@@ -97,12 +97,12 @@ void SessionRecovery::autosave() {
   if (changes == saved_) return;
   lock();
   writing_ = true;
-  const Session session = snapshot_();
+  const SessionSnapshot session = snapshot_();
   const QString target = file(), sidecar = path(id_, ".json");
   const nlohmann::json info = {
       {"original", original_ ? original_().toStdString() : std::string()},
       {"saved", QDateTime::currentDateTime().toString(Qt::ISODate).toStdString()},
-      {"results", session.results.size()}};
+      {"results", session.results.size()}};  // copied in on the worker (take())
   auto* watcher = new QFutureWatcher<QString>(this);
   connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, changes, target] {
     const QString error = watcher->result();
@@ -115,7 +115,7 @@ void SessionRecovery::autosave() {
   });
   watcher->setFuture(QtConcurrent::run([session, target, sidecar, info]() -> QString {
     try {
-      save_session(session, target.toStdString());
+      save_session(session.take(), target.toStdString());
       QSaveFile out(sidecar);
       const QByteArray bytes = QByteArray::fromStdString(info.dump(2));
       if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit())

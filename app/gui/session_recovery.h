@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/session/session.h"
+#include "app/gui/session_controller.h"
 
 class QLockFile;
 class QTimer;
@@ -43,7 +43,7 @@ class SessionRecovery : public QObject {
 
   /// What to save and whether it changed: `snapshot` makes the session as it would be saved,
   /// `original` names its file; `changes` counts edits (a new count means unsaved changes).
-  void watch(std::function<Session()> snapshot, std::function<QString()> original,
+  void watch(std::function<SessionSnapshot()> snapshot, std::function<QString()> original,
              std::function<quint64()> changes);
   /// Starts autosaving every `interval`.
   void start(std::chrono::milliseconds interval = defaultInterval());
@@ -71,7 +71,7 @@ class SessionRecovery : public QObject {
   QString id_;
   std::unique_ptr<QLockFile> lock_;
   QTimer* timer_;
-  std::function<Session()> snapshot_;
+  std::function<SessionSnapshot()> snapshot_;
   std::function<QString()> original_;
   std::function<quint64()> changes_;
   quint64 saved_ = 0;  // the change count of the last copy

@@ -21,9 +21,12 @@ void put(TensorMap& t, const std::string& name, const at::Tensor& x) {
 nlohmann::json llama_config(const ModelConfig& c, const std::string& where) {
   if (c.norm != NormKind::RMSNorm || !c.gated_mlp || c.positional != Positional::Rotary ||
       c.rotary_dim != c.d_head || c.parallel_attn_mlp || c.attn_qkv_bias != c.attn_out_bias ||
-      c.sliding_window || c.rope_scaling.type != "none")
-    throw Error("Only Llama-layout models (RMSNorm, gated MLP, full unscaled rotary, sequential "
-                "blocks) can be exported to " + where + ".");
+      c.sliding_window || c.rope_scaling.type != "none" || c.act != Activation::Silu ||
+      c.embed_scale != 1.0 || c.attn_scale || c.attn_scores_soft_cap > 0 ||
+      c.output_logits_soft_cap > 0 || c.use_normalization_before_and_after || c.use_qk_norm)
+    throw Error("Only Llama-layout models (RMSNorm, SiLU-gated MLP, full unscaled rotary, "
+                "sequential blocks, no Gemma scaling, soft caps or extra norms) can be exported to " +
+                where + ".");
   nlohmann::json cfg = {
       {"model_type", "llama"},
       {"hidden_size", c.d_model},

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -44,6 +45,41 @@ double median_seconds(int reps, F&& fn) {
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) t.push_back(time_once(fn));
   return median(t);
+}
+
+/// "1,2,3": token ids for the Python reference scripts' command lines.
+inline std::string join(const std::vector<int64_t>& v) {
+  std::string s;
+  for (int64_t x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
+
+/// Runs a Python reference script (tests/reference/bench_*.py) with `python` (the repository's
+/// .venv), its stderr to `log`; its last stdout line is a JSON object (null on failure).
+inline nlohmann::json run_python_script(const fs::path& python, const fs::path& script,
+                                        const std::string& args, const fs::path& log) {
+  const std::string cmd = "\"" + python.string() + "\" \"" + script.string() + "\" " + args +
+                          " 2>\"" + log.string() + "\"";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return nullptr;
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int rc = pclose(p);
+  const std::size_t end = out.find_last_not_of("\n");
+  if (rc != 0 || end == std::string::npos) {
+    std::printf("  the Python script failed (exit %d); see %s\n", rc, log.c_str());
+    return nullptr;
+  }
+  const std::size_t nl = out.rfind('\n', end);
+  const std::size_t begin = nl == std::string::npos ? 0 : nl + 1;
+  const std::string last = out.substr(begin, end + 1 - begin);
+  try {
+    return nlohmann::json::parse(last);
+  } catch (const std::exception&) {
+    std::printf("  could not read the Python script's output: %s\n", last.c_str());
+    return nullptr;
+  }
 }
 
 /// The default checkpoint folder of the benchmarks.

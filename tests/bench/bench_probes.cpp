@@ -35,36 +35,10 @@ using namespace mechscope::bench;
 
 namespace {
 
-std::string join(const std::vector<int64_t>& v) {
-  std::string s;
-  for (int64_t x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
-
-/// Runs the Python reference script; its last stdout line is a JSON object (null on failure).
+/// Runs tests/reference/bench_tl_patching.py (see run_python in bench_common.h).
 nlohmann::json run_python(const fs::path& python, const std::string& args, const fs::path& log) {
-  const fs::path script = fs::path(MECHSCOPE_SOURCE_DIR) / "tests/reference/bench_tl_patching.py";
-  const std::string cmd = "\"" + python.string() + "\" \"" + script.string() + "\" " + args +
-                          " 2>\"" + log.string() + "\"";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return nullptr;
-  std::string out, last;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  const int rc = pclose(p);
-  std::size_t end = out.find_last_not_of("\n");
-  if (rc != 0 || end == std::string::npos) {
-    std::printf("  the Python script failed (exit %d); see %s\n", rc, log.c_str());
-    return nullptr;
-  }
-  const std::size_t begin = out.rfind('\n', end);
-  last = out.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
-  try {
-    return nlohmann::json::parse(last);
-  } catch (const std::exception&) {
-    std::printf("  could not read the Python script's output: %s\n", last.c_str());
-    return nullptr;
-  }
+  return run_python_script(
+      python, fs::path(MECHSCOPE_SOURCE_DIR) / "tests/reference/bench_tl_patching.py", args, log);
 }
 
 }  // namespace

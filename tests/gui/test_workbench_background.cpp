@@ -241,13 +241,13 @@ TEST_CASE("Unsaved work survives kill -9: the next start offers it back", "[gui]
 TEST_CASE("A running instance's autosave is not offered, and a clean exit removes it",
           "[gui][session]") {
   QTemporaryDir dir;
-  Session session;
+  SessionSnapshot session;
   Result r;
   r.probe = "attention";
   r.id = "attention-1";
   r.title = "Attention";
   r.arrays["pattern"] = Array{{1}, {0.5f}, {Axis{"layer", {}}}};
-  session.results.push_back(r);
+  session.results.push_back(std::make_shared<const Result>(r));
   quint64 changes = 1;
   {
     SessionRecovery running;

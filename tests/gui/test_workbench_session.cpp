@@ -302,7 +302,7 @@ TEST_CASE("A session written without window state opens on its newest result and
     wb.w.promptPanel()->setPrompt(kPrompt);
     REQUIRE(!test::runAttention(wb.w).isEmpty());
     REQUIRE(!test::runAttention(wb.w).isEmpty());
-    Session s = wb.w.session()->snapshot();
+    Session s = wb.w.session()->snapshot().take();
     s.views = nlohmann::json::object();
     s.prompts = {{kSecondPrompt.toStdString(), "", ""}};
     save_session(s, file.path);
