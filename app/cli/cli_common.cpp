@@ -17,9 +17,10 @@ std::atomic<bool> g_interrupted{false};
 
 std::vector<OptionSpec> model_options() {
   return {
-      {"model", "PATH", "Hugging Face model folder or llama2.c .bin file (default: the embedded "
-                        "default model)"},
-      {"tokenizer", "PATH", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model)"},
+      {"model", "PATH", "Hugging Face model folder, GGUF file or llama2.c .bin file (default: "
+                        "the embedded default model)"},
+      {"tokenizer", "PATH", "tokenizer.json or llama2.c tokenizer.bin (default: next to the model, "
+                            "or a GGUF file's own)"},
       {"device", "DEV", "cpu (default) or cuda"},
       {"dtype", "TYPE", "float32 (default), float16 or bfloat16 (CUDA)"},
       {"process", "STEPS", "TransformerLens weight processing: fold_ln, center_writing_weights, "

@@ -1,11 +1,41 @@
 // mechscope-cli info: family, config, parameter count, hook point and weight names.
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "core/gguf/gguf_file.h"
+#include "core/tokenizer/gguf_tokenizer.h"
 
 namespace mechscope::cli {
+namespace {
+
+/// What a GGUF file says beyond the model: version, tensor types, tokenizer.
+nlohmann::json gguf_facts(const std::string& path) {
+  const gguf::File f(path);
+  std::map<std::string, int> counts;
+  for (const auto& t : f.tensors()) ++counts[gguf::tensor_type_name(t.type)];
+  std::vector<std::pair<std::string, int>> types(counts.begin(), counts.end());
+  std::stable_sort(types.begin(), types.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string histogram;
+  for (const auto& [name, n] : types)
+    histogram += (histogram.empty() ? "" : ", ") + name + " \u00d7" + std::to_string(n);
+  nlohmann::json j = {{"version", f.version()},
+                      {"architecture", f.string("general.architecture", "")},
+                      {"name", f.string("general.name", "")},
+                      {"tensor_types", histogram}};
+  if (f.has("tokenizer.ggml.model")) {
+    const GgufTokenizerInfo t = read_gguf_tokenizer_info(f);
+    j["tokenizer"] = {{"model", t.model}, {"pre", t.pre}, {"vocab_size", t.vocab_size},
+                      {"add_bos", t.add_bos}, {"chat_template", !t.chat_template.empty()}};
+  }
+  return j;
+}
+
+}  // namespace
 
 int cmd_info(const std::vector<std::string>& argv) {
   auto specs = model_options();
@@ -30,6 +60,7 @@ int cmd_info(const std::vector<std::string>& argv) {
       {"weights", model->weights().tl_names()},
       {"tokenizer", model->tokenizer() ? "yes" : "none"},
   };
+  if (model->source().format == "gguf") j["gguf"] = gguf_facts(model->source().path);
   if (args.has("json")) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -42,8 +73,22 @@ int cmd_info(const std::vector<std::string>& argv) {
             << "\n"
             << "Vocabulary:   " << c.d_vocab << ", context " << c.n_ctx << "\n"
             << "Tokenizer:    " << (model->tokenizer() ? "yes" : "none") << "\n"
-            << "Device:       " << model->device().str() << "\n"
-            << "Config:\n" << c.to_json().dump(2) << "\n"
+            << "Device:       " << model->device().str() << "\n";
+  if (j.contains("gguf")) {
+    const auto& g = j["gguf"];
+    std::cout << "GGUF:         version " << g["version"] << ", '"
+              << g["architecture"].get<std::string>() << "' "
+              << g["name"].get<std::string>() << "\n"
+              << "Tensor types: " << g["tensor_types"].get<std::string>() << "\n";
+    if (g.contains("tokenizer")) {
+      const auto& t = g["tokenizer"];
+      std::cout << "GGUF tokens:  " << t["model"].get<std::string>() << " (pre '"
+                << t["pre"].get<std::string>() << "'), " << t["vocab_size"] << " tokens, "
+                << (t["add_bos"].get<bool>() ? "adds BOS" : "no BOS") << ", chat template "
+                << (t["chat_template"].get<bool>() ? "present" : "absent") << "\n";
+    }
+  }
+  std::cout << "Config:\n" << c.to_json().dump(2) << "\n"
             << "Hook points (" << model->hook_names().size() << "):\n";
   for (const auto& n : model->hook_names()) std::cout << "  " << n << "\n";
   std::cout << "Weights (" << model->weights().tl_names().size() << "):\n";

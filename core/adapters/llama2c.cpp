@@ -4,21 +4,13 @@
 
 #include <cstring>
 
+#include "core/adapters/shards.h"
 #include "core/io/mapped_file.h"
 #include "core/model/loader.h"
 #include "core/util/error.h"
 #include "core/util/memory.h"
 
 namespace mechscope {
-namespace {
-
-/// [heads·head_size, in] with pairs (2i, 2i+1) → rows (i, i + head_size/2) within each head.
-at::Tensor pairs_to_halves(const at::Tensor& w, int64_t heads) {
-  const int64_t rows = w.size(0), in = w.size(1), hs = rows / heads;
-  return w.view({heads, hs / 2, 2, in}).transpose(1, 2).reshape({rows, in});
-}
-
-}  // namespace
 
 std::unique_ptr<Model> load_llama2c(const std::filesystem::path& file, const LoadOptions& options) {
   auto mapped = MappedFile::open(file);

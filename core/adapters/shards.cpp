@@ -14,18 +14,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string qkv_slot(const std::string& slot, const char* part) {
+  std::string s = slot;
+  s.replace(s.find("{qkv}"), 5, part);
+  return s;
+}
+
+}  // namespace
+
 std::string shape_str(const std::vector<int64_t>& s) {
   std::ostringstream o;
   o << "[";
   for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
   o << "]";
   return o.str();
-}
-
-std::string qkv_slot(const std::string& slot, const char* part) {
-  std::string s = slot;
-  s.replace(s.find("{qkv}"), 5, part);
-  return s;
 }
 
 void apply_rule(const TensorRule& rule, at::Tensor t, const ModelConfig& cfg,
@@ -59,7 +61,11 @@ void apply_rule(const TensorRule& rule, at::Tensor t, const ModelConfig& cfg,
   }
 }
 
-}  // namespace
+at::Tensor pairs_to_halves(const at::Tensor& w, int64_t heads) {
+  const int64_t rows = w.size(0), hs = rows / heads;
+  if (w.dim() == 1) return w.view({heads, hs / 2, 2}).transpose(1, 2).reshape({rows});
+  return w.view({heads, hs / 2, 2, w.size(1)}).transpose(1, 2).reshape({rows, w.size(1)});
+}
 
 Shards::Shards(const fs::path& dir) {
   const fs::path single = dir / "model.safetensors";

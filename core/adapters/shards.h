@@ -42,4 +42,16 @@ CanonicalTensors read_rules(const TensorRules& rules, const Shards& shards, cons
                             const std::string& source,
                             const NameCandidates& candidates = default_candidates);
 
+/// "[2, 3]", for messages.
+std::string shape_str(const std::vector<int64_t>& shape);
+
+/// Applies one rule's transform to its stored tensor `t`, filling the canonical slot(s).
+void apply_rule(const TensorRule& rule, at::Tensor t, const ModelConfig& cfg,
+                CanonicalTensors& out);
+
+/// Q or K rows [heads·head_size, in] (or a bias [heads·head_size]) whose RoPE rotates adjacent
+/// pairs (2i, 2i+1) → the rotate-half order (i, i + head_size/2) within each head: undoes the
+/// permutation llama.cpp's converters apply, and converts llama2.c checkpoints.
+at::Tensor pairs_to_halves(const at::Tensor& w, int64_t heads);
+
 }  // namespace mechscope

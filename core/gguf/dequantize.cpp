@@ -328,6 +328,11 @@ std::optional<BlockLayout> block_layout(uint32_t type) {
   return BlockLayout{t->elements, t->bytes};
 }
 
+bool can_dequantize(uint32_t type) {
+  const TypeTraits* t = traits(type);
+  return t != nullptr && t->dequantize != nullptr;
+}
+
 void dequantize(uint32_t type, const uint8_t* src, int64_t count, float* dst,
                 const std::string& what) {
   const TypeTraits* t = traits(type);

@@ -118,6 +118,9 @@ struct BlockLayout {
 };
 std::optional<BlockLayout> block_layout(uint32_t type);
 
+/// Whether dequantize() converts tensors of `type`.
+bool can_dequantize(uint32_t type);
+
 /// Dequantizes `count` elements of type `type` from `src` into `dst` (f32), exactly as ggml's
 /// dequantize_row_* and pip gguf's gguf.quants.dequantize do (bit for bit). `count` must be a
 /// multiple of the block size. Throws mechscope::Error naming `what` (the tensor) for unsupported

@@ -12,14 +12,16 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadO
   std::unique_ptr<Model> model;
   if (std::filesystem::is_directory(path)) {
     model = load_hf_folder(path, options);
+  } else if (path.extension() == ".gguf") {
+    model = load_gguf(path, options);
   } else if (path.extension() == ".bin") {
     model = load_llama2c(path, options);
   } else if (path.filename() == "config.json") {
     model = load_hf_folder(path.parent_path(), options);
   } else {
     throw Error("Cannot tell the format of " + path.string() +
-                ": give a Hugging Face model folder (config.json + model.safetensors) or a "
-                "llama2.c .bin file.");
+                ": give a Hugging Face model folder (config.json + model.safetensors), a GGUF "
+                "file (.gguf) or a llama2.c .bin file.");
   }
   if (options.dtype == at::kHalf && options.device.is_cpu())
     throw Error("float16 computation needs --device cuda; use float32 or bfloat16 on the CPU.");

@@ -1,6 +1,6 @@
 #pragma once
 /// Opening a model from what the user points at: a Hugging Face folder (config.json +
-/// safetensors), or a llama2.c .bin file.
+/// safetensors), a GGUF file (llama.cpp) or a llama2.c .bin file.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -26,6 +26,10 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadO
 
 /// Loaders of each format (load_model dispatches to them).
 std::unique_ptr<Model> load_hf_folder(const std::filesystem::path& dir, const LoadOptions& options);
+/// A GGUF file: `general.architecture` llama, qwen2, gemma, gemma2, gemma3, gpt2 or gptneox,
+/// loaded as the HF family it was converted from (core/adapters/gguf.cpp); every tensor is
+/// dequantized to f32. The tokenizer comes from the file's metadata unless options.tokenizer.
+std::unique_ptr<Model> load_gguf(const std::filesystem::path& file, const LoadOptions& options);
 std::unique_ptr<Model> load_llama2c(const std::filesystem::path& file, const LoadOptions& options);
 
 /// The tokenizer for a model folder: `options.tokenizer` when given, else the folder's
