@@ -23,6 +23,7 @@
 #include <optional>
 
 #include "app/gui/analysis_area.h"
+#include "core/model/default_model.h"
 #include "app/gui/file_job.h"
 #include "app/gui/session_recovery.h"
 #include "app/gui/generate_panel.h"
@@ -203,6 +204,9 @@ void MainWindow::createActions() {
 void MainWindow::createDocks() {
   modelPanel_ = new ModelPanel(openFolder_, openFile_, this);
   modelPanel_->setRecent(RecentModels::load());
+  QStringList installed;
+  for (const auto& path : installed_models()) installed << QString::fromStdString(path.string());
+  modelPanel_->setInstalled(installed);
   modelDock_ = new QDockWidget(tr("Model"), this);
   modelDock_->setObjectName("modelDock");
   modelDock_->setWidget(modelPanel_);

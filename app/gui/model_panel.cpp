@@ -85,6 +85,17 @@ ModelPanel::ModelPanel(QAction* openFolder, QAction* openFile, QWidget* parent) 
                            tr("fold_value_biases: b_V folded into b_O"));
   layout->addWidget(processBox);
 
+  auto* installedBox = new QGroupBox(tr("Installed models (.models/)"), this);
+  installedBox->setToolTip(tr("Real pretrained models: scripts/mechscope.sh models installs them"));
+  auto* installedLayout = new QVBoxLayout(installedBox);
+  installed_ = new QListWidget(installedBox);
+  installed_->setObjectName("installedModels");
+  installedLayout->addWidget(installed_);
+  layout->addWidget(installedBox);
+  connect(installed_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
+    emit recentActivated(item->data(Qt::UserRole).toString(), QString());
+  });
+
   auto* recentBox = new QGroupBox(tr("Recent models"), this);
   auto* recentLayout = new QVBoxLayout(recentBox);
   recent_ = new QListWidget(recentBox);
@@ -105,6 +116,16 @@ void ModelPanel::setRecent(const QVector<RecentModel>& recent) {
     auto* item = new QListWidgetItem(QFileInfo(r.path).fileName(), recent_);
     item->setToolTip(r.tokenizer.isEmpty() ? r.path : r.path + tr("\ntokenizer: ") + r.tokenizer);
   }
+}
+
+void ModelPanel::setInstalled(const QStringList& paths) {
+  installed_->clear();
+  for (const QString& path : paths) {
+    auto* item = new QListWidgetItem(QFileInfo(path).fileName(), installed_);
+    item->setData(Qt::UserRole, path);
+    item->setToolTip(path);
+  }
+  installed_->parentWidget()->setVisible(!paths.isEmpty());
 }
 
 QString ModelPanel::fieldText(const QString& field) const {

@@ -23,6 +23,9 @@ class ModelPanel : public QWidget {
   ModelPanel(QAction* openFolder, QAction* openFile, QWidget* parent = nullptr);
 
   void setRecent(const QVector<RecentModel>& recent);
+  /// The models installed by `scripts/mechscope.sh models` (installed_models()); activating one
+  /// opens it (recentActivated with no tokenizer).
+  void setInstalled(const QStringList& paths);
   /// The text shown for a summary field ("family", "parameters", …), for tests.
   QString fieldText(const QString& field) const;
   static QString formatParameters(qint64 n);
@@ -46,6 +49,7 @@ class ModelPanel : public QWidget {
   QLabel* status_;
   QFormLayout* form_;
   QListWidget* recent_;
+  QListWidget* installed_ = nullptr;
   QVector<RecentModel> recentModels_;
   QCheckBox* foldLn_;
   QCheckBox* centerWriting_;

@@ -1,5 +1,8 @@
 // The real window on the real stories260K model: open, tokenise, run, generate, cancel, errors.
+#include <QDir>
+#include <QFile>
 #include <QLabel>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -275,4 +278,27 @@ TEST_CASE("Closing the window during a generation stops it cleanly", "[gui][mode
   delete w;  // cancels and waits for the job; queued progress events are dropped
   QTest::qWait(50);
   SUCCEED();
+}
+
+TEST_CASE("The model panel lists the models installed in .models/", "[gui]") {
+  QTemporaryDir dir;
+  QDir(dir.path()).mkpath(QStringLiteral("smollm2"));
+  QDir(dir.path()).mkpath(QStringLiteral("hf-folder"));
+  QDir(dir.path()).mkpath(QStringLiteral("not-a-model"));
+  for (const char* name : {"smollm2/SmolLM2.Q4_1.gguf", "hf-folder/config.json", "notes.txt"}) {
+    QFile f(dir.filePath(QString::fromLatin1(name)));
+    REQUIRE(f.open(QIODevice::WriteOnly));
+  }
+  qputenv("MECHSCOPE_MODELS_DIR", dir.path().toUtf8());
+  MainWindow w;
+  qunsetenv("MECHSCOPE_MODELS_DIR");
+  auto* list = w.findChild<QListWidget*>(QStringLiteral("installedModels"));
+  REQUIRE(list != nullptr);
+  REQUIRE(list->count() == 2);
+  CHECK(list->item(0)->text() == QStringLiteral("hf-folder"));
+  CHECK(list->item(1)->text() == QStringLiteral("SmolLM2.Q4_1.gguf"));
+  QSignalSpy activated(w.modelPanel(), &ModelPanel::recentActivated);
+  emit list->itemActivated(list->item(1));
+  REQUIRE(activated.size() == 1);
+  CHECK(activated.front().at(0).toString() == dir.filePath(QStringLiteral("smollm2/SmolLM2.Q4_1.gguf")));
 }
