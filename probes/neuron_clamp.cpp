@@ -76,6 +76,9 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   const std::vector<int64_t> plain = generate(model, in.tokens, g);
   report(progress, 0.65);
   g.hooks = &clamp;
+  // A clamp at the last or at chosen positions addresses positions of the whole sequence, but
+  // the hooks of a KV-cached step see only its new token: such runs recompute every step.
+  g.use_cache = options.string("positions") == "all";
   const std::vector<int64_t> held = generate(model, in.tokens, g);
   auto continuation = [&](const std::vector<int64_t>& all) {
     const std::vector<int64_t> tail(all.begin() + in.tokens.size(), all.end());

@@ -18,6 +18,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
   specs.push_back({"temperature", "T", "sampling temperature; greedy when absent or 0"});
   specs.push_back({"top-k", "K", "sample from the K most likely tokens only"});
   specs.push_back({"seed", "S", "random seed for sampling (default 0)"});
+  specs.push_back({"no-cache", "", "recompute the whole sequence for every new token instead of "
+                                   "keeping a KV cache (same tokens, slower; for comparison)"});
   Args args(argv, specs);
   if (args.help()) {
     std::cout << usage("generate", "Generates a continuation (greedy unless --temperature).",
@@ -33,6 +35,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
   opts.temperature = args.number("temperature", 0.0);
   opts.top_k = args.integer("top-k", 0);
   opts.seed = static_cast<uint64_t>(args.integer("seed", 0));
+  opts.use_cache = !args.has("no-cache");
   const Tokenizer* tok = model->tokenizer();
   if (tok != nullptr) {
     std::cout << (args.has("prompt") && !pixels.defined() ? args.get("prompt")

@@ -40,7 +40,8 @@ void Model::set_vision(std::shared_ptr<VisionEncoder> vision, int64_t image_toke
 }
 
 ForwardOutput Model::run_multimodal(const at::Tensor& tokens, const at::Tensor& pixel_values,
-                                    const at::Tensor& attention_mask, const HookSet* hooks) const {
+                                    const at::Tensor& attention_mask, const HookSet* hooks,
+                                    KVCache* cache) const {
   if (!vision_) throw Error("This model has no vision tower; it cannot read images.");
   if (tokens.dim() != 2 || pixel_values.dim() != 4 || pixel_values.size(0) != tokens.size(0))
     throw Error("Give one image per prompt: tokens [batch, pos] and pixel values [batch, 3, S, S].");
@@ -60,7 +61,7 @@ ForwardOutput Model::run_multimodal(const at::Tensor& tokens, const at::Tensor& 
   // The image tokens' embeddings are replaced by the features, in order (HF masked_scatter).
   at::Tensor mask = is_image.to(device()).unsqueeze(-1).expand_as(embeds);
   embeds = embeds.masked_scatter(mask, features.to(embeds.scalar_type()));
-  return run_embeds(embeds, attention_mask, hooks);
+  return run_embeds(embeds, attention_mask, hooks, cache);
 }
 
 std::vector<int64_t> Model::expand_image_tokens(const std::vector<int64_t>& ids) const {

@@ -15,6 +15,7 @@
 
 namespace mechscope {
 
+class KVCache;
 class VisionEncoder;
 
 /// What a sequence position holds (cross-modal probes group positions by it).
@@ -70,12 +71,24 @@ class Model {
   /// The hooked forward pass. `tokens` [batch, pos] int64; `attention_mask` [batch, pos] (1 =
   /// real token; optional; with padding each prompt gets exactly the result it gets alone).
   /// Throws mechscope::Error for ids ≥ d_vocab or sequences longer than n_ctx.
+  ///
+  /// With a `cache` (core/model/kv_cache.h; generation), `tokens` are the positions after the
+  /// cache.length() cached ones: they are computed at positions cache.length() … + pos - 1,
+  /// attend to the cached keys and values and their own (causally, inside sliding windows), and
+  /// their keys and values are appended to the cache. Hooks fire for the new positions only:
+  /// every hook tensor's pos axis holds the pos new tokens (hook_attn_scores / hook_pattern:
+  /// [batch, n_heads, pos, cache.length() + pos], keys of every position), so a hook that edits
+  /// every position (clamping, steering, ablation) gives the same results as running the whole
+  /// sequence with it; one that addresses positions by index must add cache.length(). A run
+  /// with a cache takes no attention mask (no padding), and its hooks may not prepend keys and
+  /// values (the cache holds the earlier positions). Throws mechscope::Error when the cached and
+  /// new positions together exceed n_ctx.
   ForwardOutput run(const at::Tensor& tokens, const at::Tensor& attention_mask = {},
-                    const HookSet* hooks = nullptr) const;
+                    const HookSet* hooks = nullptr, KVCache* cache = nullptr) const;
   /// The forward pass from input embeddings [batch, pos, d_model] (token embeddings with, e.g.,
-  /// image features spliced in); `hook_embed` sees them.
+  /// image features spliced in); `hook_embed` sees them. `cache` as for run.
   ForwardOutput run_embeds(const at::Tensor& embeds, const at::Tensor& attention_mask = {},
-                           const HookSet* hooks = nullptr) const;
+                           const HookSet* hooks = nullptr, KVCache* cache = nullptr) const;
   /// The forward pass from the residual stream entering block `layer` ([batch, pos, d_model],
   /// i.e. blocks.{layer}.hook_resid_pre of an earlier run on the same positions and mask): blocks
   /// `layer`… and the unembedding run, hooks of earlier layers never fire. Sweeps that patch
@@ -109,10 +122,12 @@ class Model {
   std::optional<int64_t> image_token_id() const { return image_token_id_; }
   /// The forward pass with images: `tokens` hold tokens_per_image image tokens per image (see
   /// expand_image_tokens), whose embeddings are replaced by the image features of
-  /// `pixel_values` [batch, 3, S, S] (one image per prompt), in order.
+  /// `pixel_values` [batch, 3, S, S] (one image per prompt), in order. With a `cache` (as for
+  /// run), this is the first run of a generation: later runs of new text tokens take run(…,
+  /// cache), the image's positions being in the cache.
   ForwardOutput run_multimodal(const at::Tensor& tokens, const at::Tensor& pixel_values,
                                const at::Tensor& attention_mask = {},
-                               const HookSet* hooks = nullptr) const;
+                               const HookSet* hooks = nullptr, KVCache* cache = nullptr) const;
   /// Each single image token in `ids` becomes tokens_per_image copies (what HF processors do).
   std::vector<int64_t> expand_image_tokens(const std::vector<int64_t>& ids) const;
   /// Image patch, text token, or the last position, for each position of `ids`.
@@ -128,9 +143,10 @@ class Model {
 
  private:
   struct Run;  // per-call state of the forward pass (transformer.cpp)
-  /// From the embeddings (start < 0) or from block `start`'s residual input.
+  /// From the embeddings (start < 0) or from block `start`'s residual input; `cache` (optional)
+  /// as for run.
   ForwardOutput forward_from(int start, const at::Tensor& input, const at::Tensor& mask,
-                             const HookSet* hooks) const;
+                             const HookSet* hooks, KVCache* cache = nullptr) const;
   at::Tensor block(Run& run, int layer, at::Tensor x) const;
   at::Tensor attention(Run& run, int layer, const at::Tensor& x) const;
   at::Tensor mlp(Run& run, int layer, const at::Tensor& x) const;

@@ -2,8 +2,10 @@
 #include <ATen/ATen.h>
 
 #include <limits>
+#include <vector>
 
 #include "core/model/activation.h"
+#include "core/model/kv_cache.h"
 #include "core/model/model.h"
 #include "core/model/rotary.h"
 #include "core/util/error.h"
@@ -18,17 +20,56 @@ at::Tensor soft_cap(const at::Tensor& x, double cap) {
   return cap > 0 ? at::tanh(x / cap) * cap : x;
 }
 
+/// x [..., in] · wᵀ + b → [..., out], as at::linear (`w` [out, in], `b` [out] or undefined). A
+/// single f32 row on the CPU (generation's one new token) is a matrix–vector product: OpenBLAS's
+/// GEMM with one row reads the weight about 3× slower than its GEMV (SmolLM2-135M: 143 of 163 ms
+/// per generated token were one-row GEMMs).
+at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+  if (x.numel() != x.size(-1) || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+      w.scalar_type() != at::kFloat)
+    return at::linear(x, w, b);
+  const at::Tensor row = x.reshape({-1});                              // [in]
+  at::Tensor y = b.defined() ? at::addmv(b, w, row) : at::mv(w, row);  // [out]
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = w.size(0);
+  return y.view(shape);  // [..., out]
+}
+
+/// Which keys each query may attend to: [q, k] bool for queries at absolute positions past …
+/// past + T - 1 and keys at 0 … past + T - 1 (a KV cache's and the run's own), causal and/or
+/// inside a sliding window (a key fewer than `window` positions before the query). Undefined
+/// when every query may attend to every key (one query after a cache, no window reached), so the
+/// run skips masking.
+at::Tensor allowed_keys(bool causal, std::optional<int64_t> window, int64_t past, int64_t T,
+                        at::Device dev) {
+  const auto opts = at::TensorOptions().dtype(at::kLong).device(dev);
+  const bool causal_binds = causal && T > 1;                    // a new key after a new query
+  const bool window_binds = window && past + T - 1 >= *window;  // a key out of some query's window
+  if (!causal_binds && !window_binds) return {};
+  at::Tensor q = at::arange(past, past + T, opts).unsqueeze(1);  // [q, 1] query positions
+  at::Tensor k = at::arange(past + T, opts).unsqueeze(0);        // [1, k] key positions
+  at::Tensor allowed;                                            // [q, k]
+  if (causal_binds) allowed = q >= k;
+  if (window_binds) {
+    at::Tensor inside = (q - k) < *window;
+    allowed = allowed.defined() ? allowed.logical_and(inside) : inside;
+  }
+  return allowed;
+}
+
 }  // namespace
 
 /// Per-call state: subscriptions resolved to hook-point indices, masks and rotary tables.
 struct Model::Run {
   std::vector<std::vector<const HookFn*>> table;  // [hook point index] → subscribers
   bool any = false;
-  at::Tensor allowed;        // [batch, 1, q, k] bool: causal ∧ key is real
+  // [batch or 1, 1, q, k] bool: causal ∧ key is real; undefined when every key is allowed.
+  at::Tensor allowed;
   at::Tensor allowed_local;  // the same ∧ inside the sliding window (models with local layers)
-  at::Tensor cos, sin;       // [batch, pos, 1, rotary_dim]
+  at::Tensor cos, sin;       // [batch, pos, 1, rotary_dim] at the queries' absolute positions
   at::Tensor cos_local, sin_local;  // local layers' tables (models with rotary_base_local)
   const HookPoints* points = nullptr;
+  KVCache* cache = nullptr;  // keys and values of earlier positions (generation); may be null
 
   bool wants(HookKind kind, int layer) const {
     return any && !table[HookPoints::index(kind, layer)].empty();
@@ -48,7 +89,7 @@ struct Model::Run {
 };
 
 ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
-                         const HookSet* hooks) const {
+                         const HookSet* hooks, KVCache* cache) const {
   if (tokens_in.dim() != 2)
     throw Error("Tokens must be a [batch, pos] tensor, got " + std::to_string(tokens_in.dim()) +
                 " dimensions.");
@@ -62,7 +103,7 @@ ForwardOutput Model::run(const at::Tensor& tokens_in, const at::Tensor& mask_in,
                   "(d_vocab = " + std::to_string(cfg_.d_vocab) + ").");
   }
   tokens = tokens.to(device());
-  return run_embeds(embed_tokens(tokens), mask_in, hooks);
+  return run_embeds(embed_tokens(tokens), mask_in, hooks, cache);
 }
 
 at::Tensor Model::embed_tokens(const at::Tensor& ids) const {
@@ -76,11 +117,11 @@ at::Tensor Model::embed_tokens(const at::Tensor& ids) const {
 }
 
 ForwardOutput Model::run_embeds(const at::Tensor& embeds, const at::Tensor& mask_in,
-                                const HookSet* hooks) const {
+                                const HookSet* hooks, KVCache* cache) const {
   if (embeds.dim() != 3 || embeds.size(2) != cfg_.d_model)
     throw Error("Input embeddings must be [batch, pos, d_model = " +
                 std::to_string(cfg_.d_model) + "].");
-  return forward_from(-1, embeds, mask_in, hooks);
+  return forward_from(-1, embeds, mask_in, hooks, cache);
 }
 
 ForwardOutput Model::run_from(int layer, const at::Tensor& resid_pre, const at::Tensor& mask_in,
@@ -95,16 +136,25 @@ ForwardOutput Model::run_from(int layer, const at::Tensor& resid_pre, const at::
 }
 
 ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::Tensor& mask_in,
-                                  const HookSet* hooks) const {
+                                  const HookSet* hooks, KVCache* cache) const {
   const int64_t B = input.size(0), T = input.size(1);
   if (B == 0 || T == 0) throw Error("Cannot run the model on an empty prompt.");
+  const int64_t past = cache != nullptr ? cache->length() : 0;  // positions before this run's
+  if (past > 0 && past + T > cfg_.n_ctx)
+    throw Error("The KV cache holds " + std::to_string(past) + " positions; with " +
+                std::to_string(T) + " more the sequence is longer than the model's context of " +
+                std::to_string(cfg_.n_ctx) + " tokens (n_ctx).");
   if (T > cfg_.n_ctx)
     throw Error("The prompt is " + std::to_string(T) + " tokens long, longer than the model's " +
                 "context of " + std::to_string(cfg_.n_ctx) + " tokens (n_ctx).");
+  if (cache != nullptr && mask_in.defined())
+    throw Error("A run with a KV cache takes no attention mask (padded batches are not cached).");
   const at::Device dev = device();
 
   Run run;
   run.points = &points_;
+  run.cache = cache;
+  if (cache != nullptr) cache->prepare(cfg_, B, T, at::TensorOptions().dtype(dtype()).device(dev));
   if (hooks != nullptr && !hooks->empty()) {
     run.table.assign(points_.table_size(), {});
     for (int i = 0; i < points_.table_size(); ++i) {
@@ -118,7 +168,7 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
   }
 
   // Positions count real tokens only, so left- and right-padded prompts see the positions they
-  // would see alone.
+  // would see alone; after a KV cache they continue its positions.
   at::Tensor mask;       // [batch, pos] bool
   at::Tensor positions;  // [batch, pos]
   if (mask_in.defined()) {
@@ -127,20 +177,21 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
     mask = mask_in.to(dev).to(at::kBool);
     positions = (mask.to(at::kLong).cumsum(1) - 1).clamp_min(0);
   } else {
-    positions = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev)).expand({B, T});
+    positions =
+        at::arange(past, past + T, at::TensorOptions().dtype(at::kLong).device(dev)).expand({B, T});
   }
-  at::Tensor qi = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev));
-  at::Tensor allowed = cfg_.causal ? qi.unsqueeze(1) >= qi.unsqueeze(0)  // [q, k]
-                                   : at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(dev));
-  auto with_padding = [&](at::Tensor a) {  // [q, k] → [batch or 1, 1, q, k], padded keys masked
-    a = a.view({1, 1, T, T});
-    return mask.defined() ? a.logical_and(mask.view({B, 1, 1, T})) : a;
+  // [q, k] → [batch or 1, 1, q, k] with padded keys masked (a mask means no cache: k = q = T);
+  // undefined stays undefined (every key allowed) without padding.
+  auto with_padding = [&](const at::Tensor& a) {
+    const at::Tensor real = mask.defined() ? mask.view({B, 1, 1, T}) : at::Tensor();
+    if (!a.defined()) return real;
+    const at::Tensor a4 = a.view({1, 1, T, past + T});
+    return real.defined() ? a4.logical_and(real) : a4;
   };
-  run.allowed = with_padding(allowed);
+  run.allowed = with_padding(allowed_keys(cfg_.causal, std::nullopt, past, T, dev));
   const bool local_layers = cfg_.has_local_layers();
   if (local_layers)  // a query sees the keys fewer than sliding_window positions back
-    run.allowed_local = with_padding(
-        allowed.logical_and(qi.unsqueeze(1) - qi.unsqueeze(0) < *cfg_.sliding_window));
+    run.allowed_local = with_padding(allowed_keys(cfg_.causal, cfg_.sliding_window, past, T, dev));
   if (cfg_.positional == Positional::Rotary) {
     std::tie(run.cos, run.sin) = rotary_tables(cfg_, positions);
     if (local_layers && cfg_.rotary_base_local)
@@ -165,11 +216,12 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
       start = 0;
     }
     for (int l = start; l < cfg_.n_layers; ++l) x = block(run, l, x);
+    if (cache != nullptr) cache->commit(T);  // every layer appended this run's keys and values
     out.resid = x;
     if (cfg_.is_encoder()) return out;
     at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
                          HookKind::LnFinalNormalized, -1);  // [batch, pos, d_model]
-    out.logits = soft_cap(at::linear(xf, weights_.unembed_w, weights_.unembed_b),
+    out.logits = soft_cap(affine(xf, weights_.unembed_w, weights_.unembed_b),
                           cfg_.output_logits_soft_cap);  // [batch, pos, d_vocab]
   } catch (const StopForward&) {
     out.stopped = true;
@@ -186,7 +238,7 @@ at::Tensor Model::unembed(const at::Tensor& resid) const {
   at::Tensor x = resid.to(device()).to(dtype());
   at::Tensor xf = norm(run, x, weights_.lnf_w, weights_.lnf_b, HookKind::LnFinalScale,
                        HookKind::LnFinalNormalized, -1);  // [..., d_model]
-  return soft_cap(at::linear(xf, weights_.unembed_w, weights_.unembed_b),
+  return soft_cap(affine(xf, weights_.unembed_w, weights_.unembed_b),
                   cfg_.output_logits_soft_cap);  // [..., d_vocab]
 }
 
@@ -256,7 +308,7 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
   const LayerWeights& L = weights_.layers[l];
   const int64_t B = x.size(0), T = x.size(1), H = cfg_.n_heads, KV = cfg_.n_kv_heads,
                 dh = cfg_.d_head;
-  at::Tensor qkv = at::linear(x, L.qkv_w, L.qkv_b);  // [batch, pos, (H + 2 KV) d_head]
+  at::Tensor qkv = affine(x, L.qkv_w, L.qkv_b);  // [batch, pos, (H + 2 KV) d_head]
   at::Tensor q = qkv.slice(-1, 0, H * dh).view({B, T, H, dh});
   at::Tensor k = qkv.slice(-1, H * dh, (H + KV) * dh).view({B, T, KV, dh});
   at::Tensor v = qkv.slice(-1, (H + KV) * dh, (H + 2 * KV) * dh).view({B, T, KV, dh});
@@ -279,16 +331,12 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
     run.hook(HookKind::RotK, l, k);
   }
   at::Tensor qh = q.transpose(1, 2);  // [batch, H, pos, d_head]
-  at::Tensor kh = k.transpose(1, 2);  // [batch, KV, pos, d_head]
-  at::Tensor vh = v.transpose(1, 2);
-  if (KV != H) {
-    kh = kh.repeat_interleave(cfg_.n_groups(), 1);  // [batch, H, pos, d_head]
-    vh = vh.repeat_interleave(cfg_.n_groups(), 1);
-  }
+  at::Tensor kh = k.transpose(1, 2);  // [batch, KV, keys, d_head]
+  at::Tensor vh = v.transpose(1, 2);  // [batch, KV, keys, d_head]
   // A hook on k (rot_k for rotary models) and v may prepend keys and values of earlier positions
   // that every query follows (a cached prefix: patching sweeps recompute only the positions a
   // patch can change); those keys are allowed to every query.
-  at::Tensor allowed = local ? run.allowed_local : run.allowed;  // [batch or 1, 1, q, k]
+  at::Tensor allowed = local ? run.allowed_local : run.allowed;  // [batch or 1, 1, q, k] or none
   const int64_t prefix = kh.size(2) - T;
   if (prefix != 0 || vh.size(2) != kh.size(2)) {
     if (prefix < 0 || vh.size(2) != kh.size(2))
@@ -296,23 +344,39 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
                   std::to_string(kh.size(2)) + " and " + std::to_string(vh.size(2)) +
                   " positions for " + std::to_string(T) + " queries; they must be equal, and " +
                   "at least as many as the queries.");
-    allowed = at::cat({at::ones({allowed.size(0), 1, T, prefix}, allowed.options()),
-                       allowed.expand({allowed.size(0), 1, T, T})},
-                      -1);
+    if (run.cache != nullptr)
+      throw Error("A hook gave layer " + std::to_string(l) + " keys and values of earlier " +
+                  "positions in a run with a KV cache, which already holds the earlier positions.");
+    if (allowed.defined())
+      allowed = at::cat({at::ones({allowed.size(0), 1, T, prefix}, allowed.options()),
+                         allowed.expand({allowed.size(0), 1, T, T})},
+                        -1);
   }
+  // With a KV cache: this run's keys and values are written after the cached ones, and attention
+  // reads all of them (views of the cache's storage, no copy).
+  if (run.cache != nullptr)
+    std::tie(kh, vh) = run.cache->append(l, kh, vh);  // [batch, KV, cached + pos, d_head]
+  const int64_t Tk = kh.size(2), G = cfg_.n_groups();
+  // Grouped-query attention without copying keys and values per head: query head h reads
+  // key/value head h / G, so the G query heads of a group are G·pos rows of one product.
+  at::Tensor qg = qh.reshape({B, KV, G * T, dh});  // [batch, KV, G·pos, d_head]
   // Scores and softmax in f32 even for f16/bf16 weights (as HF does). Gemma 2/3 divide by
   // √query_pre_attn_scalar instead of √d_head, and Gemma 2 soft-caps the scores before masking.
-  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2))
+  at::Tensor scores = at::matmul(qg, kh.transpose(-1, -2))
+                          .view({B, H, T, Tk})
                           .to(at::kFloat)
                           .mul_(1.0 / cfg_.attn_scale.value_or(std::sqrt(double(dh))));
   scores = soft_cap(scores, cfg_.attn_scores_soft_cap);
   // [batch, H, q, k]; masked entries get the lowest float, so a row with no allowed key (a
   // padding query) becomes uniform instead of NaN.
-  scores.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());
+  if (allowed.defined())
+    scores.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());
   run.hook(HookKind::AttnScores, l, scores);
   at::Tensor pattern = at::softmax(scores, -1);  // [batch, H, q, k]
   run.hook(HookKind::Pattern, l, pattern);
-  at::Tensor z = at::matmul(pattern.to(vh.scalar_type()), vh).transpose(1, 2);  // [b, p, H, dh]
+  at::Tensor z = at::matmul(pattern.to(vh.scalar_type()).reshape({B, KV, G * T, Tk}), vh)
+                     .view({B, H, T, dh})
+                     .transpose(1, 2);  // [batch, pos, H, d_head]
   run.hook(HookKind::Z, l, z);
   if (run.wants(HookKind::Result, l)) {
     at::Tensor w_o = L.o_w.unflatten(1, {H, dh}).permute({1, 2, 0});  // [H, d_head, d_model]
@@ -325,25 +389,25 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
     at::Tensor out = result.sum(2);
     return L.o_b.defined() ? out + L.o_b : out;
   }
-  return at::linear(z.reshape({B, T, H * dh}), L.o_w, L.o_b);  // [batch, pos, d_model]
+  return affine(z.reshape({B, T, H * dh}), L.o_w, L.o_b);  // [batch, pos, d_model]
 }
 
 at::Tensor Model::mlp(Run& run, int l, const at::Tensor& x) const {
   const LayerWeights& L = weights_.layers[l];
   at::Tensor post;  // [batch, pos, d_mlp]
   if (cfg_.gated_mlp) {
-    at::Tensor pre = at::linear(x, L.gate_w);
+    at::Tensor pre = affine(x, L.gate_w);
     run.hook(HookKind::MlpPre, l, pre);
-    at::Tensor pre_linear = at::linear(x, L.in_w, L.in_b);
+    at::Tensor pre_linear = affine(x, L.in_w, L.in_b);
     run.hook(HookKind::MlpPreLinear, l, pre_linear);
     post = activate(cfg_.act, pre) * pre_linear;
   } else {
-    at::Tensor pre = at::linear(x, L.in_w, L.in_b);
+    at::Tensor pre = affine(x, L.in_w, L.in_b);
     run.hook(HookKind::MlpPre, l, pre);
     post = activate(cfg_.act, pre);
   }
   run.hook(HookKind::MlpPost, l, post);
-  return at::linear(post, L.out_w, L.out_b);  // [batch, pos, d_model]
+  return affine(post, L.out_w, L.out_b);  // [batch, pos, d_model]
 }
 
 }  // namespace mechscope

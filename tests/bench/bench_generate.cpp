@@ -32,14 +32,14 @@ const fs::path kSource = MECHSCOPE_SOURCE_DIR;
 const char* kPrompt = "Once upon a time, in a small village by the sea, there lived";
 
 struct Timing {
-  double seconds = 0;        // median over the repetitions
-  double first_token = 0;    // of the last repetition: the prompt's run and the first token
+  double seconds = 0;      // median over the repetitions
+  double first_token = 0;  // of the last repetition: the prompt's run and the first token
   std::vector<int64_t> new_tokens;
 };
 
 /// Greedy generation of exactly `n` tokens (no stop at EOS), timed `reps` times.
-Timing time_generation(const Model& model, const std::vector<int64_t>& prompt, int64_t n,
-                       int reps, bool use_cache) {
+Timing time_generation(const Model& model, const std::vector<int64_t>& prompt, int64_t n, int reps,
+                       bool use_cache) {
   Timing t;
   std::vector<double> all;
   for (int r = 0; r < reps; ++r) {
@@ -85,12 +85,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--new") n_new = std::stoll(value());
-    else if (a == "--reps") reps = std::stoi(value());
-    else if (a == "--uncached") uncached = true;
-    else if (a == "--no-hf") hf = false;
-    else if (a == "--hf-dir") hf_dir = value();
-    else models.push_back(a);
+    if (a == "--new")
+      n_new = std::stoll(value());
+    else if (a == "--reps")
+      reps = std::stoi(value());
+    else if (a == "--uncached")
+      uncached = true;
+    else if (a == "--no-hf")
+      hf = false;
+    else if (a == "--hf-dir")
+      hf_dir = value();
+    else
+      models.push_back(a);
   }
   if (models.empty()) {
     models.push_back(default_model_path());
@@ -129,9 +135,10 @@ int main(int argc, char** argv) {
     const bool small = model->parameter_count() < 20'000'000;
     if (uncached || small) {
       const Timing full = time_generation(*model, prompt, n_new, 1, false);
-      std::printf("  uncached: %.3f s (%.1f tokens/s) → the cache is %.1f× faster; same tokens: %s\n",
-                  full.seconds, n_new / full.seconds, full.seconds / cached.seconds,
-                  full.new_tokens == cached.new_tokens ? "yes" : "NO");
+      std::printf(
+          "  uncached: %.3f s (%.1f tokens/s) → the cache is %.1f× faster; same tokens: %s\n",
+          full.seconds, n_new / full.seconds, full.seconds / cached.seconds,
+          full.new_tokens == cached.new_tokens ? "yes" : "NO");
     }
 
     const fs::path folder = hf_folder(path, hf_dir);
@@ -139,11 +146,11 @@ int main(int argc, char** argv) {
       std::printf("  HF: skipped (%s)\n", !hf ? "--no-hf" : "no .venv or HF folder");
       continue;
     }
-    const nlohmann::json r = run_python_script(
-        python, kSource / "tests/reference/bench_hf_generate.py",
-        "--dir \"" + folder.string() + "\" --tokens " + join(prompt) +
-            " --new " + std::to_string(n_new) + " --reps " + std::to_string(reps),
-        fs::temp_directory_path() / "mechscope_bench_hf_generate.log");
+    const nlohmann::json r =
+        run_python_script(python, kSource / "tests/reference/bench_hf_generate.py",
+                          "--dir \"" + folder.string() + "\" --tokens " + join(prompt) + " --new " +
+                              std::to_string(n_new) + " --reps " + std::to_string(reps),
+                          fs::temp_directory_path() / "mechscope_bench_hf_generate.log");
     if (r.is_null()) continue;
     // HF's faster setting is the yardstick: its default threads on a quiet machine, one thread
     // when other processes share the cores (torch's spinning OpenMP threads suffer most then).
@@ -153,9 +160,9 @@ int main(int argc, char** argv) {
     const auto hf_tokens = r["hf_tokens"].get<std::vector<int64_t>>();
     std::printf("  HF generate (%s): %.3f s with %d threads, %.3f s with 1 (%.1f tokens/s)\n",
                 folder.c_str(), hf_default, r["threads"].get<int>(), hf_one, n_new / hf_s);
-    std::printf("  mechscope / HF = %.2f (target ≤ 1.2); same tokens as HF for the first %d of %zu\n",
-                cached.seconds / hf_s, common_prefix(cached.new_tokens, hf_tokens),
-                hf_tokens.size());
+    std::printf(
+        "  mechscope / HF = %.2f (target ≤ 1.2); same tokens as HF for the first %d of %zu\n",
+        cached.seconds / hf_s, common_prefix(cached.new_tokens, hf_tokens), hf_tokens.size());
   }
   return 0;
 }
