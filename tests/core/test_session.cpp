@@ -621,3 +621,30 @@ TEST_CASE("saving and opening report progress and can be cancelled without leavi
   CHECK_THROWS_AS(load_session(path, [](double) { return false; }), Cancelled);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("hostile sessions the fuzzer found are refused: HDF5's hangs and crashes stay in the "
+          "checking process",
+          "[session]") {
+  // Files fuzz_session made from the seeds: in libhdf5 itself, two loop forever and two crash
+  // (SIGSEGV; a memcpy of a corrupt global-heap length). Opened in-process they would freeze or
+  // kill the program; here each costs at most the time limit and one sentence.
+  const auto dir = test::golden_dir() / "sessions" / "hostile";
+  using namespace std::chrono_literals;
+  for (const char* name : {"hdf5_hang_1.mscope", "hdf5_hang_2.mscope", "hdf5_crash_1.mscope",
+                           "hdf5_crash_2.mscope"}) {
+    INFO(name);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string error = load_error(dir / name);
+    CHECK_THAT(error, Catch::Contains("Cannot open the session") && Catch::Contains(name));
+    if (std::string(name).find("hang") != std::string::npos)
+      CHECK_THAT(error, Catch::Contains("did not finish within"));
+    else
+      CHECK_THAT(error, Catch::Contains("crashed the checking process"));
+    CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+  }
+  // The checking process serves the next, sound file as usual.
+  const auto path = test::scratch_path("after_hostile.mscope");
+  save_session(sample_session(), path);
+  check_same_session(load_session(path), sample_session());
+  std::filesystem::remove(path);
+}
