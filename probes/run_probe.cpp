@@ -1,9 +1,12 @@
 #include "probes/run_probe.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 
 #include "core/model/model.h"
 #include "core/model/vision.h"
+#include "core/util/cancel.h"
 #include "core/util/error.h"
 #include "probes/options.h"
 #include "probes/result_meta.h"
@@ -123,7 +126,15 @@ Result run_probe(const Probe& probe, const Model& model, ProbeInputs inputs,
   }
 
   report(progress, 0.0);
-  Result result = probe.run(model, inputs, Options(resolved), progress);
+  // Cancel also reaches into the probe's forward passes: each block asks again with the last
+  // fraction reported (core/util/cancel.h), so a long pass does not delay the stop.
+  auto last = std::make_shared<std::atomic<double>>(0.0);
+  const Progress tracked = [&progress, last](double f) {
+    last->store(f);
+    return !progress || progress(f);
+  };
+  const CancelScope scope([&progress, last] { return progress && !progress(last->load()); });
+  Result result = probe.run(model, inputs, Options(resolved), tracked);
   result.probe = info.name;
   if (result.id.empty()) result.id = info.name + "-1";
   if (result.title.empty()) result.title = result_title(info.title, inputs.prompt);

@@ -10,6 +10,7 @@
 #include "core/model/vision.h"
 #include "core/model/loader.h"
 #include "core/model/model.h"
+#include "core/util/cancel.h"
 #include "core/util/error.h"
 #include "probes/next_token.h"
 #include "probes/result_meta.h"
@@ -274,7 +275,11 @@ void ModelHost::generate(const QString& prompt, int maxNewTokens,
               Qt::QueuedConnection);
           return !cancelFlag->load();
         };
-        mechscope::generate(*model, ids, options);
+        try {  // Cancel also stops a long forward pass (the prompt's) between blocks
+          const CancelScope scope([cancelFlag] { return cancelFlag->load(); });
+          mechscope::generate(*model, ids, options);
+        } catch (const Cancelled&) {
+        }
         GenerationResult r;
         r.text = qs(continuationText(*tok, ids, decodedPrompt, generated));
         r.generated = int(generated.size());

@@ -8,6 +8,7 @@
 #include "core/model/kv_cache.h"
 #include "core/model/model.h"
 #include "core/model/rotary.h"
+#include "core/util/cancel.h"
 #include "core/util/error.h"
 
 namespace mechscope {
@@ -215,7 +216,10 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
         x = at::layer_norm(x, {cfg_.d_model}, weights_.ln_pre_w, weights_.ln_pre_b, cfg_.norm_eps);
       start = 0;
     }
-    for (int l = start; l < cfg_.n_layers; ++l) x = block(run, l, x);
+    for (int l = start; l < cfg_.n_layers; ++l) {
+      throw_if_cancelled();  // a job's Cancel stops it within one block (core/util/cancel.h)
+      x = block(run, l, x);
+    }
     if (cache != nullptr) cache->commit(T);  // every layer appended this run's keys and values
     out.resid = x;
     if (cfg_.is_encoder()) return out;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/util/cancel.h"
+#include "core/util/error.h"
 #include "tests/core/model_test_utils.h"
 
 using namespace mechscope;
@@ -230,4 +232,26 @@ TEST_CASE("a run from a layer's residual input equals the full run", "[hooks]") 
     CHECK(max_abs_diff(m->unembed(full.resid), full.logits) < 1e-5);
     CHECK_THROWS_WITH(m->run_from(-1, full.resid), Catch::Contains("Cannot start"));
   }
+}
+
+TEST_CASE("a CancelScope stops forward passes on its thread between blocks", "[hooks]") {
+  auto model = load_model(golden_model("gpt2"));
+  const at::Tensor tokens = at::arange(8, at::kLong).view({1, 8});
+  int asked = 0;
+  {
+    const CancelScope scope([&] { return ++asked > 1; });  // stop before the second block
+    HookSet hooks;
+    int blocks = 0;
+    hooks.add("blocks.0.hook_resid_post", [&](HookCall&) { ++blocks; });
+    hooks.add("blocks.1.hook_resid_post", [&](HookCall&) { ++blocks; });
+    CHECK_THROWS_AS(model->run(tokens, {}, &hooks), Cancelled);
+    CHECK(asked == 2);
+    CHECK(blocks == 1);
+    {  // an inner scope that never stops applies while it lives
+      const CancelScope inner([] { return false; });
+      CHECK_NOTHROW(model->run(tokens));
+    }
+    CHECK_THROWS_AS(model->run(tokens), Cancelled);
+  }
+  CHECK_NOTHROW(model->run(tokens));  // no scope: nothing asks
 }
