@@ -5,11 +5,8 @@
 /// of everything after the block; HDF5 tools (h5py, h5dump) skip the block and read the file as
 /// usual. Every file is then read by a checking process first (checking_process.h), under a
 /// time limit, so a hostile file costs seconds, not a frozen program.
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
-#include <optional>
 #include <string>
 
 namespace mechscope {

@@ -567,7 +567,8 @@ TEST_CASE("the checking process stops work that never finishes and reports error
   const auto t1 = std::chrono::steady_clock::now();
   int asked = 0;
   CHECK_THROWS_AS(checker.run("hang", 60s, [&] { return ++asked < 3; }), Cancelled);
-  CHECK(std::chrono::steady_clock::now() - t1 < 2s);
+  CHECK(std::chrono::steady_clock::now() - t1 < 30s);  // stopped, long before its 60 s limit
+  CHECK(asked == 3);
   CHECK_FALSE(checker.run("fine", 5s).has_value());
 }
 
