@@ -7,14 +7,52 @@
 #include "probes/metric.h"
 #include "probes/patching.h"
 #include "probes/result_meta.h"
+#include "probes/sae_patching.h"
+#include "core/sae/sae_io.h"
+#include "core/util/error.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
 
 namespace {
 
+/// target=sae_feature: effect [position, latent] of the SAE given by option `sae`.
+Result run_sae_feature(const Model& model, const ProbeInputs& in, const Options& options,
+                       const Progress& progress) {
+  const std::string folder = options.string("sae");
+  if (folder.empty())
+    throw Error("target=sae_feature patches the latents of an SAE: give option sae=DIR (an "
+                "SAELens folder).");
+  const sae::Sae sae = sae::load_sae(folder);
+  Metric metric(options.string("metric"), in);
+  const int64_t k = options.integer("top_k");
+  const SaeSweepResult sweep =
+      sae_feature_sweep(model, in.tokens, *in.corrupt_tokens, sae, metric, k, progress);
+  std::vector<Axis> axes = {{"position", token_labels(model, in.tokens)},
+                            {"latent", index_labels("F", sae.cfg.d_sae)}};
+  Result r;
+  r.title = result_title("Activation patching (SAE features, " + sae.cfg.hook_name + ")",
+                         in.prompt);
+  r.arrays["effect"] = to_array(sweep.effect, axes);
+  if (sweep.top_prob.defined()) {
+    axes.push_back({"rank", rank_labels(sweep.top_prob.size(-1))});
+    r.arrays["top_prob"] = to_array(sweep.top_prob, axes);
+    r.arrays["top_token"] = to_array(sweep.top_token, axes);
+  }
+  r.meta = metric.meta();
+  r.meta["target"] = "sae_feature";
+  r.meta["sae"] = {{"folder", folder},
+                   {"hook", sae.cfg.hook_name},
+                   {"architecture", sae::architecture_name(sae.cfg.architecture)},
+                   {"d_sae", sae.cfg.d_sae}};
+  r.meta["patched_cells"] = sweep.patched;
+  if (sweep.top_token.defined()) r.meta["token_strings"] = token_strings(model, sweep.top_token);
+  return r;
+}
+
 Result run(const Model& model, const ProbeInputs& in, const Options& options,
            const Progress& progress) {
+  if (options.string("target") == "sae_feature") return run_sae_feature(model, in, options, progress);
   const Target target = parse_target(options.string("target"));
   const bool per_position = options.boolean("per_position");
   check_target(model, target, per_position);
@@ -48,18 +86,25 @@ std::shared_ptr<const Probe> activation_patching_probe() {
       "Runs the corrupted prompt with one clean activation patched in at a time and measures the "
       "metric: which activations carry the difference between the prompts (denoising).";
   info.inputs = patching_inputs();
-  OptionSpec target{"target", OptionSpec::Type::String, "resid_pre", target_choices(false), {}, {},
+  std::vector<std::string> choices = target_choices(false);
+  choices.push_back("sae_feature");
+  OptionSpec target{"target", OptionSpec::Type::String, "resid_pre", choices, {}, {},
                     "which activation to patch: residual stream, attention/MLP output, a head's "
-                    "z/q/k/v/pattern, or block (resid_pre, attn_out and mlp_out)"};
+                    "z/q/k/v/pattern, block (resid_pre, attn_out and mlp_out), or sae_feature "
+                    "(each latent of the SAE in option sae, at each position)"};
+  OptionSpec sae{"sae", OptionSpec::Type::String, "", {}, {}, {},
+                 "target=sae_feature: the SAELens folder whose latents are patched (spliced in "
+                 "with its error term, so only the patched latent changes the run)"};
   OptionSpec per_position{"per_position", OptionSpec::Type::Boolean, false, {}, {}, {},
                           "head targets: patch each head at each position separately"};
   OptionSpec top_k{"top_k", OptionSpec::Type::Integer, 5, {}, 1.0, 100.0,
                    "next tokens kept for each patched run"};
-  info.options = {target, per_position, metric_option(), top_k};
+  info.options = {target, per_position, metric_option(), top_k, sae};
   info.arrays = {
       {"effect", {"layer", "position"},
        "metric with the clean activation patched in; [layer, head] for head targets, [layer, "
-       "position, head] with per_position, [component, layer, position] for block"},
+       "position, head] with per_position, [component, layer, position] for block, [position, "
+       "latent] for sae_feature"},
       {"top_prob", {"layer", "position", "rank"}, "each patched run's top next-token probabilities"},
       {"top_token", {"layer", "position", "rank"}, "their token ids"}};
   return std::make_shared<FunctionProbe>(std::move(info), run);

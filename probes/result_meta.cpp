@@ -28,12 +28,16 @@ nlohmann::json model_identity(const Model& model) {
 
 nlohmann::json result_meta(const Model& model, const std::string& probe,
                            const nlohmann::json& options, const nlohmann::json& inputs) {
-  return {{"probe", probe},
-          {"options", options},
-          {"model", model_identity(model)},
-          {"inputs", inputs},
-          {"mechscope_version", MECHSCOPE_VERSION},
-          {"created", iso_time_now()}};
+  nlohmann::json meta = {{"probe", probe},
+                         {"options", options},
+                         {"model", model_identity(model)},
+                         {"inputs", inputs},
+                         {"mechscope_version", MECHSCOPE_VERSION},
+                         {"created", iso_time_now()}};
+  // An SAE spliced in or a steering vector: the Result was computed on the edited model.
+  if (!model.standing_description().empty())
+    meta["standing_hooks"] = nlohmann::json::parse(model.standing_description(), nullptr, false);
+  return meta;
 }
 
 std::string result_title(const std::string& what, const std::string& prompt, size_t max_chars) {

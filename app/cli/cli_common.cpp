@@ -6,6 +6,8 @@
 
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
+#include "core/sae/sae_hooks.h"
+#include "core/sae/sae_io.h"
 #include "core/util/error.h"
 #include "probes/run_probe.h"
 #include "probes/tensors.h"
@@ -38,12 +40,43 @@ std::unique_ptr<Model> load_model_from_args(const Args& args) {
   else if (dtype == "bfloat16" || dtype == "bf16") opts.dtype = at::kBFloat16;
   else throw Error("Unknown --dtype '" + dtype + "' (use float32, float16 or bfloat16).");
   opts.process = WeightProcessing::parse(args.get("process", "none"));
-  if (args.has("model")) return load_model(args.get("model"), opts);
-  const auto fallback = default_model_path();
-  if (!std::filesystem::exists(fallback / "config.json"))
-    throw Error("No --model given and the embedded default model is missing (" + fallback.string() +
-                ").");
-  return load_model(fallback, opts);
+  const std::vector<std::string> steer = args.all("steer");
+  if (!args.has("sae") && (args.has("sae-error") || args.has("sae-keep") || !steer.empty()))
+    throw Error("--sae-error, --sae-keep and --steer need --sae DIR (the SAE whose features they use).");
+  std::shared_ptr<const sae::Sae> sae;  // read before the model: a bad folder fails fast
+  if (args.has("sae")) sae = std::make_shared<const sae::Sae>(sae::load_sae(args.get("sae")));
+  std::unique_ptr<Model> model;
+  if (args.has("model")) {
+    model = load_model(args.get("model"), opts);
+  } else {
+    const auto fallback = default_model_path();
+    if (!std::filesystem::exists(fallback / "config.json"))
+      throw Error("No --model given and the embedded default model is missing (" +
+                  fallback.string() + ").");
+    model = load_model(fallback, opts);
+  }
+  if (sae) {
+    sae::SpliceOptions splice;
+    splice.error_term = args.has("sae-error");
+    splice.replace = !args.has("sae-keep");
+    for (const std::string& s : steer) splice.steer.push_back(sae::parse_steer(s));
+    auto on_device = std::make_shared<sae::Sae>(*sae);
+    on_device->to(model->device(), model->dtype());
+    sae::splice_into(*model, on_device, splice, args.get("sae"));
+  }
+  return model;
+}
+
+std::vector<OptionSpec> sae_splice_options() {
+  return {
+      {"sae", "DIR", "an SAELens folder: its SAE replaces the activation at its hook by the "
+                     "reconstruction in every forward pass"},
+      {"sae-error", "", "with --sae: add the error term x − x̂ back (the forward pass is unchanged "
+                        "except for feature edits and steering)"},
+      {"sae-keep", "", "with --sae: keep the activation (no reconstruction); only --steer applies"},
+      {"steer", "FEATURE=SCALE", "with --sae: add SCALE × the feature's decoder direction at the "
+                                 "SAE's hook, every position (repeatable)"},
+  };
 }
 
 std::vector<int64_t> parse_token_list(const std::string& text) {

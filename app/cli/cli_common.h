@@ -11,6 +11,9 @@ namespace mechscope::cli {
 
 /// --model, --tokenizer, --device, --dtype.
 std::vector<OptionSpec> model_options();
+/// --sae, --sae-error, --steer: an SAE spliced into every forward pass (commands that run the
+/// model: run, generate, cache). load_model_from_args applies them when the command declares them.
+std::vector<OptionSpec> sae_splice_options();
 std::unique_ptr<Model> load_model_from_args(const Args& args);
 /// "1,2,3" → ids; throws mechscope::Error on anything else.
 std::vector<int64_t> parse_token_list(const std::string& text);

@@ -14,6 +14,7 @@ namespace mechscope::cli {
 
 int cmd_cache(const std::vector<std::string>& argv) {
   auto specs = model_options();
+  for (auto& o : sae_splice_options()) specs.push_back(o);
   specs.push_back({"prompt", "TEXT", "a prompt (repeat with '\\n---\\n' separators for a batch)"});
   specs.push_back({"tokens", "ID,ID,…", "the prompt as token ids"});
   specs.push_back({"image", "FILE", "a PNG or JPEG image for the (single) prompt (vision-language "

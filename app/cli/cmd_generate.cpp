@@ -10,6 +10,7 @@ namespace mechscope::cli {
 
 int cmd_generate(const std::vector<std::string>& argv) {
   auto specs = model_options();
+  for (auto& o : sae_splice_options()) specs.push_back(o);
   specs.push_back({"prompt", "TEXT", "the prompt (BOS is added as the tokenizer says)"});
   specs.push_back({"tokens", "ID,ID,…", "the prompt as token ids instead of text"});
   specs.push_back({"image", "FILE", "a PNG or JPEG image (vision-language models; the prompt's "

@@ -85,6 +85,7 @@ int run_probe_command(const probes::ProbeRegistry& registry, const std::string& 
   const probes::Probe& probe = registry.get(name);
   const probes::ProbeInfo& info = probe.info();
   auto specs = model_options();
+  for (auto& o : sae_splice_options()) specs.push_back(o);
   for (const InputFlags& f : input_flags())
     if (info.needs(f.input)) specs.insert(specs.end(), f.specs.begin(), f.specs.end());
   if (!info.options.empty()) {

@@ -24,12 +24,14 @@
 
 #include "app/gui/analysis_area.h"
 #include "core/model/default_model.h"
+#include "core/model/model.h"
 #include "app/gui/file_job.h"
 #include "app/gui/session_recovery.h"
 #include "app/gui/generate_panel.h"
 #include "app/gui/model_host.h"
 #include "app/gui/model_panel.h"
 #include "app/gui/probe_actions.h"
+#include "app/gui/sae_splice_dialog.h"
 #include "probes/neuron_clamp.h"
 #include "app/gui/prompt_panel.h"
 #include "app/gui/recent_models.h"
@@ -199,6 +201,18 @@ void MainWindow::createActions() {
   openSessionModel_ =
       model->addAction(tr("Open the &session's model"), this, &MainWindow::onOpenSessionModel);
   openSessionModel_->setToolTip(tr("Load the model the session's results were made with"));
+  model->addSeparator();
+  spliceSae_ = model->addAction(tr("Splice S&AE…"), this, &MainWindow::onSpliceSae);
+  spliceSae_->setToolTip(tr("Run every forward pass through a sparse autoencoder (an SAELens "
+                            "folder), optionally steering its features"));
+  removeSae_ = model->addAction(tr("Remove SAE"), this,
+                                [this] { host_->spliceSae({}, false, true, {}); });
+}
+
+void MainWindow::onSpliceSae() {
+  SaeSpliceDialog dialog(this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  host_->spliceSae(dialog.folder(), dialog.errorTerm(), dialog.replace(), dialog.steer());
 }
 
 void MainWindow::createDocks() {
@@ -499,6 +513,9 @@ void MainWindow::updateState() {
   for (QAction* action : fileActions_) action->setEnabled(!fileJob_->running());
   openFolder_->setEnabled(!host_->busy());
   openFile_->setEnabled(!host_->busy());
+  spliceSae_->setEnabled(host_->hasModel() && !host_->busy());
+  removeSae_->setEnabled(host_->hasModel() && !host_->busy() &&
+                        host_->model()->standing_hooks() != nullptr);
   const QString sessionModel = jsonText(session_->model(), "path");
   openSessionModel_->setEnabled(!host_->busy() && !sessionModel.isEmpty() &&
                                 QFileInfo::exists(sessionModel) &&

@@ -101,6 +101,8 @@ class MainWindow : public QMainWindow {
   void onExportAllFigures();
   void onExportFigure(const QString& id);
   void onOpenSessionModel();
+  /// Model ▸ Splice SAE…: the SaeSpliceDialog, then ModelHost::spliceSae.
+  void onSpliceSae();
 
  signals:
   void errorShown(const QString& message);
@@ -155,6 +157,8 @@ class MainWindow : public QMainWindow {
   QAction* openFolder_ = nullptr;
   QAction* openFile_ = nullptr;
   QAction* openSessionModel_ = nullptr;
+  QAction* spliceSae_ = nullptr;
+  QAction* removeSae_ = nullptr;
   QAction* run_ = nullptr;
   QAction* generate_ = nullptr;
   QAction* cancel_ = nullptr;

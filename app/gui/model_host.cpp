@@ -10,6 +10,8 @@
 #include "core/model/vision.h"
 #include "core/model/loader.h"
 #include "core/model/model.h"
+#include "core/sae/sae_hooks.h"
+#include "core/sae/sae_io.h"
 #include "core/util/cancel.h"
 #include "core/util/error.h"
 #include "probes/next_token.h"
@@ -111,6 +113,17 @@ ModelSummary ModelHost::summary() const {
     s.imagePatchGrid = v->config().image_size / v->config().patch_size;
   s.hasTokenizer = model_->tokenizer() != nullptr;
   for (const std::string& step : model_->processing()) s.processing << qs(step);
+  if (!model_->standing_description().empty()) {
+    const auto d = nlohmann::json::parse(model_->standing_description(), nullptr, false);
+    if (d.is_object()) {
+      QString text = qs(d.value("sae", "")) + QStringLiteral(" → ") + qs(d.value("hook", ""));
+      if (!d.value("replace", true)) text += tr(", activation kept");
+      else if (d.value("error_term", false)) text += tr(", with error term");
+      for (const auto& st : d.value("steer", nlohmann::json::array()))
+        text += tr(", steer F%1 × %2").arg(st[0].get<qint64>()).arg(st[1].get<double>());
+      s.splice = text;
+    }
+  }
   return s;
 }
 
@@ -212,6 +225,37 @@ void ModelHost::openModel(const QString& path, const QString& tokenizerPath) {
         identity_ = std::move(loaded.identity);
         emit modelLoaded(summary());
       });
+}
+
+bool ModelHost::spliceSae(const QString& folder, bool errorTerm, bool replace,
+                          const std::vector<std::pair<int64_t, double>>& steer) {
+  if (!model_ || !startJob()) return false;
+  const std::string dir = folder.toStdString();
+  runJob<std::shared_ptr<sae::Sae>>(
+      tr("Could not splice the SAE"),
+      [dir, model = model_]() -> std::shared_ptr<sae::Sae> {
+        if (dir.empty()) return nullptr;
+        auto loaded = std::make_shared<sae::Sae>(sae::load_sae(dir));
+        sae::check_fits(*loaded, *model);
+        loaded->to(model->device(), model->dtype());
+        return loaded;
+      },
+      [this, dir, errorTerm, replace, steer](std::shared_ptr<sae::Sae> loaded) {
+        sae::SpliceOptions options;
+        options.error_term = errorTerm;
+        options.replace = replace;
+        options.steer = steer;
+        try {  // no job runs now: the model may change
+          sae::splice_into(*model_, loaded, options, dir);
+        } catch (const std::exception& e) {
+          emit failed(tr("Could not splice the SAE"), QString::fromUtf8(e.what()));
+          return;
+        }
+        const ModelSummary s = summary();
+        emit saeChanged(s.splice);
+        emit modelLoaded(s);
+      });
+  return true;
 }
 
 void ModelHost::predict(const QString& prompt, int k, const RgbImage& image) {

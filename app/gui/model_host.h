@@ -35,6 +35,8 @@ struct ModelSummary {
   qint64 imagePatchGrid = 0;  ///< Patches per image side (vision-language models), else 0.
   bool hasTokenizer = false;
   QStringList processing;  ///< Weight-processing steps applied (fold_ln, …).
+  /// The SAE spliced into every forward pass ("folder → hook, error term, steering"); empty: none.
+  QString splice;
 };
 
 /// A probe job's work: runs on a pool thread with the open model. `progress(fraction)` (fraction in
@@ -84,6 +86,14 @@ class ModelHost : public QObject {
   /// probeFinished() with its Result, probeCancelled() after cancel(), or failed(title, message).
   /// Returns false (and does nothing) without a model or while another job runs.
   bool runProbe(const QString& title, ProbeWork work);
+  /// Splices the SAE in `folder` (an SAELens folder) into every forward pass of the open model, so
+  /// predictions, generation and every probe see the edited model (core/sae/sae_hooks.h); an
+  /// empty `folder` removes the splice. The SAE loads in the background; then saeChanged() (and
+  /// modelLoaded() with the new summary) or failed() naming the folder and the problem (an SAE
+  /// that does not fit the model, a missing steering feature). `steer`: (feature, scale) pairs.
+  /// Returns false without a model or while another job runs.
+  bool spliceSae(const QString& folder, bool errorTerm, bool replace,
+                 const std::vector<std::pair<int64_t, double>>& steer);
   /// Asks a running generation or probe to stop (after its current token / step).
   void cancel();
 
@@ -96,6 +106,8 @@ class ModelHost : public QObject {
   /// `continuation` is the decoded text of all tokens generated so far.
   void generationProgress(const QString& continuation, int generated, int total);
   void generationFinished(const QString& continuation, int generated, bool cancelled);
+  /// The splice changed; `description` as ModelSummary::splice (empty: removed).
+  void saeChanged(const QString& description);
   void probeStarted(const QString& title);
   /// `percent` in [0, 100]; emitted when it changes.
   void probeProgress(int percent);

@@ -25,7 +25,7 @@ const std::pair<const char*, const char*> kFields[] = {
     {"d_head", "d_head"},         {"d_mlp", "d_mlp"},
     {"vocab", "Vocabulary"},      {"context", "Context"},
     {"device", "Device"},         {"tokenizer", "Tokenizer"},
-    {"processing", "Processing"},
+    {"processing", "Processing"}, {"sae", "SAE spliced"},
 };
 
 QToolButton* actionButton(QAction* action, QWidget* parent) {
@@ -188,6 +188,7 @@ void ModelPanel::onModelLoaded(const ModelSummary& s) {
   setField("device", s.device + QStringLiteral(", ") + s.dtype);
   setField("tokenizer", s.hasTokenizer ? tr("yes") : tr("none"));
   setField("processing", s.processing.isEmpty() ? tr("none") : s.processing.join(QStringLiteral(", ")));
+  setField("sae", s.splice.isEmpty() ? tr("none") : s.splice);
 }
 
 }  // namespace mechscope

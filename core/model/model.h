@@ -53,6 +53,17 @@ class Model {
     return weights_.tl(tl_name, expand_kv);
   }
   const HookPoints& hook_points() const { return points_; }
+  /// Hooks every forward pass of this model carries, called before the caller's own at each
+  /// point: an SAE spliced in, a steering vector (the CLI's --sae/--steer, the workbench's SAE
+  /// panel). Every probe and generation then sees the edited model. Null (the default): none.
+  /// `description` (JSON text, e.g. {"sae": folder, "hook": …}) says what they do; Results record
+  /// it in their metadata ("standing_hooks").
+  void set_standing_hooks(std::shared_ptr<const HookSet> hooks, std::string description = "") {
+    standing_ = std::move(hooks);
+    standing_description_ = standing_ ? std::move(description) : std::string();
+  }
+  const HookSet* standing_hooks() const { return standing_.get(); }
+  const std::string& standing_description() const { return standing_description_; }
   /// Every hook point, in forward order (the vision tower's first for vision-language models).
   std::vector<std::string> hook_names() const;
   /// The weight-processing steps applied so far (core/model/weight_processing.h), in order.
@@ -161,6 +172,8 @@ class Model {
   std::shared_ptr<VisionEncoder> vision_;
   std::optional<int64_t> image_token_id_;
   std::vector<std::string> processing_;
+  std::shared_ptr<const HookSet> standing_;
+  std::string standing_description_;
 };
 
 }  // namespace mechscope

@@ -156,14 +156,19 @@ ForwardOutput Model::forward_from(int start, const at::Tensor& input, const at::
   run.points = &points_;
   run.cache = cache;
   if (cache != nullptr) cache->prepare(cfg_, B, T, at::TensorOptions().dtype(dtype()).device(dev));
-  if (hooks != nullptr && !hooks->empty()) {
+  const HookSet* standing = standing_hooks();
+  const bool has_standing = standing != nullptr && !standing->empty();
+  if (has_standing || (hooks != nullptr && !hooks->empty())) {
     run.table.assign(points_.table_size(), {});
     for (int i = 0; i < points_.table_size(); ++i) {
       const std::string& name = points_.name(i);
       if (name.empty()) continue;
       const auto [kind, layer] = HookPoints::locate(i);
-      for (const auto& s : hooks->subscriptions())
-        if (s.matches(name, kind, layer, points_.prefix())) run.table[i].push_back(&s.fn);
+      for (const HookSet* set : {has_standing ? standing : nullptr, hooks}) {
+        if (set == nullptr) continue;
+        for (const auto& s : set->subscriptions())
+          if (s.matches(name, kind, layer, points_.prefix())) run.table[i].push_back(&s.fn);
+      }
       run.any = run.any || !run.table[i].empty();
     }
   }

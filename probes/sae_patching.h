@@ -1,0 +1,34 @@
+#pragma once
+/// Activation patching of SAE features (activation_patching with target=sae_feature): the SAE is
+/// spliced in with its error term (so the unpatched runs are the model's own), and one latent at
+/// one position of the corrupted run takes its clean value.
+#include <ATen/Tensor.h>
+
+#include <vector>
+
+#include "core/sae/sae.h"
+#include "probes/metric.h"
+#include "probes/probe.h"
+
+namespace mechscope {
+class Model;
+}
+
+namespace mechscope::probes {
+
+struct SaeSweepResult {
+  at::Tensor effect;     ///< [position, latent] metric of each patched run
+  at::Tensor top_prob;   ///< [position, latent, k], undefined when it would be too large
+  at::Tensor top_token;  ///< [position, latent, k] ids as float, likewise
+  int64_t patched = 0;   ///< cells whose clean and corrupted values differ (the runs made)
+};
+
+/// Every (position, latent) whose clean and corrupted activations differ is one row of a batched
+/// forward pass that starts at the SAE's layer from the corrupted residual stream; the others
+/// equal the corrupted run exactly and are not run. Sets `metric`'s baselines. Top-k arrays are
+/// kept when position × latent × k ≤ 8M values.
+SaeSweepResult sae_feature_sweep(const Model& model, const std::vector<int64_t>& clean,
+                                 const std::vector<int64_t>& corrupt, const sae::Sae& sae,
+                                 Metric& metric, int64_t top_k, const Progress& progress);
+
+}  // namespace mechscope::probes
