@@ -23,5 +23,7 @@ std::shared_ptr<const Probe> retrieval_heads_probe();
 std::shared_ptr<const Probe> head_masking_probe();
 std::shared_ptr<const Probe> attention_knockout_probe();
 std::shared_ptr<const Probe> information_flow_probe();
+std::shared_ptr<const Probe> sae_circuit_probe();
+std::shared_ptr<const Probe> sae_features_probe();
 
 }  // namespace mechscope::probes

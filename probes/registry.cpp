@@ -27,6 +27,8 @@ const ProbeRegistry& ProbeRegistry::builtin() {
            head_masking_probe(),
            attention_knockout_probe(),
            information_flow_probe(),
+           sae_circuit_probe(),
+           sae_features_probe(),
          })
       r.add(std::move(probe));
     return r;

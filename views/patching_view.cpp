@@ -75,6 +75,21 @@ PatchingView::PatchingView(std::shared_ptr<const Result> result, QWidget* parent
   const bool difference =
       result_->probe == "attribution_patching" || metaString(*result_, "metric") == "normalized";
   if (!difference) scale_.center = metaNumber(*result_, "corrupted_metric").value_or(0.0);
+  if (kind_ == Kind::Plain && axisName(*effect_, 1) == "latent") {
+    // Thousands of latents, few of which matter: show those that moved the metric.
+    const double base = difference ? 0.0 : scale_.center;
+    std::vector<std::pair<double, int>> moved;
+    for (int b = 0; b < shape_[1]; ++b) {
+      double most = 0;
+      for (int a = 0; a < shape_[0]; ++a)
+        most = std::max(most, std::abs(double(effect_->data[a * shape_[1] + b]) - base));
+      if (most > 1e-6) moved.push_back({most, b});
+    }
+    std::stable_sort(moved.begin(), moved.end(),
+                     [](const auto& x, const auto& y) { return x.first > y.first; });
+    if (moved.size() > kMaxLatentColumns) moved.resize(kMaxLatentColumns);
+    for (const auto& m : moved) latentColumns_.push_back(m.second);
+  }
   buildControls();
   rebuild();
   syncControls();
@@ -125,13 +140,22 @@ void PatchingView::rebuild() {
     for (int a = 0; a < shape_[0]; ++a)
       if (layerAxis_ != 0 || selected(layers_, a))
         rows_.push_back({a * shape_[1], layerAxis_ == 0 ? a : -1, L[0][a]});
-    for (int b = 0; b < shape_[1]; ++b)
-      if (headAxis_ != 1 || selected(heads_, b)) {
+    if (!latentColumns_.empty()) {
+      for (int b : latentColumns_) {
         cols_.push_back(b);
         colLabels_ << L[1][b];
       }
+    } else {
+      for (int b = 0; b < shape_[1]; ++b)
+        if (headAxis_ != 1 || selected(heads_, b)) {
+          cols_.push_back(b);
+          colLabels_ << L[1][b];
+        }
+    }
     rowTitle_ = axisTitle(0);
     colTitle_ = axisTitle(1);
+    if (!latentColumns_.empty())
+      colTitle_ = tr("latent (the %1 whose patch moved the metric most)").arg(cols_.size());
   } else if (kind_ == Kind::Leading) {
     const int64_t n = shape_[1], p = shape_[2];
     for (int l = 0; l < n; ++l)

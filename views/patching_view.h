@@ -43,6 +43,8 @@ class PatchingView : public ResultView {
 
   int rows() const { return static_cast<int>(rows_.size()); }
   int cols() const { return static_cast<int>(cols_.size()); }
+  /// The index into `effect` of the shown cell (row, col); -1 outside.
+  int64_t flatIndex(int row, int col) const;
   /// The unresolved scale; its `center` is where colours turn white.
   const ColorScale& colorScale() const { return scale_; }
   /// Pearson correlation of `effect` and `activation_effect` (meta["correlation"] when given);
@@ -79,7 +81,6 @@ class PatchingView : public ResultView {
   void syncControls();
   void userChanged();
   void rebuild();  // rows, columns and cells from slice, layers, heads
-  int64_t flatIndex(int row, int col) const;
   QString axisTitle(int d) const;
   QString valueTitle() const;  // the colour bar's title: the metric
   void showDetail();
@@ -104,6 +105,10 @@ class PatchingView : public ResultView {
 
   std::vector<Row> rows_;
   std::vector<int64_t> cols_;  // flat offset of each column from a row's base
+  /// [position, latent] effects (target=sae_feature): the latents whose patch changed the metric
+  /// somewhere, strongest first, at most kMaxLatentColumns; empty for other layouts.
+  std::vector<int> latentColumns_;
+  static constexpr size_t kMaxLatentColumns = 64;
   QStringList colLabels_;
   std::vector<float> cells_, activation_;
   QString rowTitle_, colTitle_;

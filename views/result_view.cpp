@@ -24,6 +24,8 @@
 #include "views/logit_lens_view.h"
 #include "views/neuron_table_view.h"
 #include "views/patching_view.h"
+#include "views/sae_circuit_view.h"
+#include "views/sae_features_view.h"
 #include "views/summary_view.h"
 
 namespace mechscope {
@@ -139,6 +141,8 @@ ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* pa
   if (HeadScoresView::canShow(*result)) return new HeadScoresView(result, parent);
   if (HeadMaskingView::canShow(*result)) return new HeadMaskingView(result, parent);
   if (KnockoutView::canShow(*result)) return new KnockoutView(result, parent);
+  if (SaeCircuitView::canShow(*result)) return new SaeCircuitView(result, parent);
+  if (SaeFeaturesView::canShow(*result)) return new SaeFeaturesView(result, parent);
   if (HeatmapView::canShow(*result)) return new HeatmapView(result, parent);
   if (BarChartView::canShow(*result)) return new BarChartView(result, parent);
   return new SummaryView(result, parent);

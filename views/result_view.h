@@ -98,9 +98,10 @@ class ResultView : public QWidget {
 /// LogitLensView for logit_lens, NeuronTableView for neuron_decoding, HeadSvdView for head_svd,
 /// CompositionView for composition, ChannelsView for channels, ClampView for neuron_clamp,
 /// HeadScoresView for head_detector and retrieval_heads, HeadMaskingView for head_masking,
-/// KnockoutView for attention_knockout and information_flow; otherwise a HeatmapView when the
-/// first array has two or more dimensions (flattened to rows × last axis), a bar chart for a 1-d
-/// array, and a summary of metadata and scalars otherwise. Never null.
+/// KnockoutView for attention_knockout and information_flow, SaeCircuitView for sae_circuit;
+/// otherwise a HeatmapView when the first array has two or more dimensions (flattened to rows ×
+/// last axis), a bar chart for a 1-d array, and a summary of metadata and scalars otherwise.
+/// Never null.
 ResultView* create_result_view(std::shared_ptr<const Result> result, QWidget* parent = nullptr);
 ResultView* create_result_view(const Result& result, QWidget* parent = nullptr);
 

@@ -14,6 +14,7 @@ int cmd_card(const std::vector<std::string>& argv);
 int cmd_attention(const std::vector<std::string>& argv);  // = run attention
 int cmd_run(const std::vector<std::string>& argv);
 int cmd_probes(const std::vector<std::string>& argv);
+int cmd_sae_train(const std::vector<std::string>& argv);
 #ifdef MECHSCOPE_CLI_HAS_QT
 // These need Qt (views, QPluginLoader): built only when it is found.
 int cmd_export(const std::vector<std::string>& argv);

@@ -25,6 +25,7 @@ const char* kUsage =
     "  probes     list every probe (built-in and plugins): inputs, options, arrays (--json)\n"
     "  run        run a probe (run PROBE --help) and add its Result to a .mscope session\n"
     "  attention  = run attention: every head's attention pattern on a prompt\n"
+    "  sae-train  train a sparse autoencoder on a model's activations at a hook point\n"
 #ifdef MECHSCOPE_CLI_HAS_QT
     "  export     draw a session's results as PNG, SVG or PDF figures\n"
     "  plugin     = run NAME for a probe plugin (--list: plugins found and files skipped)\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
       {"info", cmd_info},   {"generate", cmd_generate}, {"cache", cmd_cache},
       {"train", cmd_train}, {"evaluate", cmd_evaluate}, {"card", cmd_card},
       {"attention", cmd_attention}, {"run", cmd_run}, {"probes", cmd_probes},
+      {"sae-train", cmd_sae_train},
 #ifdef MECHSCOPE_CLI_HAS_QT
       {"export", cmd_export},
       {"plugin", cmd_plugin},

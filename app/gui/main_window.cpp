@@ -32,6 +32,7 @@
 #include "app/gui/model_panel.h"
 #include "app/gui/probe_actions.h"
 #include "app/gui/sae_splice_dialog.h"
+#include "app/gui/sae_train_dialog.h"
 #include "probes/neuron_clamp.h"
 #include "app/gui/prompt_panel.h"
 #include "app/gui/recent_models.h"
@@ -207,6 +208,11 @@ void MainWindow::createActions() {
                             "folder), optionally steering its features"));
   removeSae_ = model->addAction(tr("Remove SAE"), this,
                                 [this] { host_->spliceSae({}, false, true, {}); });
+  trainSae_ = model->addAction(tr("&Train SAE…"), this,
+                               [this] { SaeTrainDialog::openFor(host_, this); });
+  trainSae_->setObjectName("trainSaeAction");
+  trainSae_->setToolTip(tr("Train a sparse autoencoder on the open model's activations at a "
+                           "hook point (runs in the background)"));
 }
 
 void MainWindow::onSpliceSae() {
@@ -514,6 +520,7 @@ void MainWindow::updateState() {
   openFolder_->setEnabled(!host_->busy());
   openFile_->setEnabled(!host_->busy());
   spliceSae_->setEnabled(host_->hasModel() && !host_->busy());
+  trainSae_->setEnabled(host_->hasModel());
   removeSae_->setEnabled(host_->hasModel() && !host_->busy() &&
                         host_->model()->standing_hooks() != nullptr);
   const QString sessionModel = jsonText(session_->model(), "path");

@@ -159,6 +159,7 @@ class MainWindow : public QMainWindow {
   QAction* openSessionModel_ = nullptr;
   QAction* spliceSae_ = nullptr;
   QAction* removeSae_ = nullptr;
+  QAction* trainSae_ = nullptr;  // Model ▸ Train SAE… (SaeTrainDialog)
   QAction* run_ = nullptr;
   QAction* generate_ = nullptr;
   QAction* cancel_ = nullptr;

@@ -171,6 +171,9 @@ bool known_normalization(const std::string& name) {
 }
 
 void check_fits(const Sae& sae, const Model& model) {
+  if (sae.cfg.hook_name.empty())
+    throw Error("The SAE names no hook point (cfg.json has no hook_name, nor metadata.hook_name), "
+                "so it cannot be placed in the model.");
   const HookPoints& points = model.hook_points();
   for (int i = 0; i < points.table_size(); ++i) {
     if (points.name(i) != sae.cfg.hook_name) continue;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/io/mapped_file.h"
 #include "core/session/session.h"
 #include "tests/core/model_test_utils.h"
 
@@ -431,5 +432,79 @@ TEST_CASE("cli: images for vision-language models, and the head and knockout pro
   CHECK_THAT(role.out, Catch::Contains("no 'subject' positions"));
   Session s = load_session(out);
   CHECK(s.results.size() == 4);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cli sae-train writes an SAELens folder with training.json, and names bad options",
+          "[cli][sae_train]") {
+  const auto dir = scratch_path("cli_sae_train");
+  std::filesystem::remove_all(dir);
+  const std::string out = (dir / "sae").string();
+  const std::string common = " --hook blocks.2.hook_resid_pre --latents 32 --steps 30 "
+                             "--batch-size 64 --buffer 512 --eval-prompts 8 --seed 2";
+  Output o = cli("sae-train --task induction" + common + " --out " + out);
+  INFO(o.out);
+  REQUIRE(o.status == 0);
+  CHECK_THAT(o.out, Catch::Contains("step 30/30 loss"));  // progress (stderr)
+  CHECK_THAT(o.out, Catch::Contains("Trained 30 steps (relu, 32 latents) on blocks.2.hook_resid_pre"));
+  CHECK_THAT(o.out, Catch::Contains("explained variance") && Catch::Contains("L0") &&
+                        Catch::Contains("dead latents") && Catch::Contains("CE loss SAE spliced"));
+  CHECK_THAT(o.out, Catch::Contains("Wrote " + out));
+  for (const char* f : {"cfg.json", "sae_weights.safetensors", "training.json", "checkpoint.safetensors"})
+    CHECK(std::filesystem::exists(dir / "sae" / f));
+  const auto cfg = nlohmann::json::parse(read_text_file(dir / "sae" / "cfg.json"));
+  CHECK(cfg.at("architecture") == "standard");
+  CHECK(cfg.at("d_in") == 128);
+  CHECK(cfg.at("d_sae") == 32);
+  CHECK(cfg.at("metadata").at("hook_name") == "blocks.2.hook_resid_pre");
+  CHECK(cfg.at("metadata").at("model_name") == "mechscope-tiny-text");
+  const auto log = nlohmann::json::parse(read_text_file(dir / "sae" / "training.json"));
+  const auto& recipe = log.at("recipe");
+  CHECK(recipe.at("hook") == "blocks.2.hook_resid_pre");
+  CHECK(recipe.at("task") == "induction");
+  CHECK(recipe.at("latents") == 32);
+  CHECK(recipe.at("steps") == 30);
+  CHECK(recipe.at("batch_size") == 64);
+  CHECK(recipe.at("architecture") == "relu");
+  CHECK(recipe.at("l1").is_number());
+  CHECK(recipe.at("lr").is_number());
+  CHECK(log.at("seed") == 2);
+  CHECK_THAT(log.at("model").at("path").get<std::string>(), Catch::Contains("mechscope-tiny-text"));
+  CHECK(log.at("model").at("hash").get<std::string>().size() == 64);
+  for (const char* key : {"started", "finished"}) CHECK(log.at(key).is_string());
+  CHECK(log.at("wall_seconds").get<double>() > 0);
+  for (const char* key : {"mse", "explained_variance", "l0", "dead_fraction", "ce_loss_clean",
+                          "ce_loss_spliced", "ce_loss_zero_ablation"})
+    CHECK(log.at("metrics").at(key).is_number());
+  // The same command again continues the finished checkpoint (and only measures).
+  Output again = cli("sae-train --task induction" + common + " --out " + out);
+  CHECK(again.status == 0);
+  CHECK_THAT(again.out, Catch::Contains("resumed from step 30"));
+
+  auto error = [](const std::string& args) {
+    Output e = cli("sae-train " + args);
+    CHECK(e.status == 1);
+    return e.out;
+  };
+  CHECK(error("--task induction --latents 8 --out " + out) ==
+        "mechscope-cli sae-train: Missing required option --hook.\n");
+  const std::string unknown = error("--task induction --latents 8 --hook blocks.9.hook_resid_pre --out " + out);
+  CHECK_THAT(unknown, Catch::StartsWith("mechscope-cli sae-train: The hook 'blocks.9.hook_resid_pre' "
+                                        "is not a hook point of the model"));
+  CHECK_THAT(unknown, Catch::Contains("hook_embed, blocks.{0-4}.hook_resid_pre, ") &&
+                          Catch::Contains("blocks.{0-4}.hook_mlp_out"));
+  CHECK(error("--prompts p.txt --task induction --latents 8 --hook hook_embed --out " + out) ==
+        "mechscope-cli sae-train: Give --prompts FILE or --task T, not both.\n");
+  CHECK(error("--latents 8 --hook hook_embed --out " + out) ==
+        "mechscope-cli sae-train: SAE training needs prompts: give --prompts FILE or --task T.\n");
+  CHECK(error("--prompts " + (dir / "none.txt").string() + " --latents 8 --hook hook_embed --out " + out) ==
+        "mechscope-cli sae-train: The prompts file " + (dir / "none.txt").string() +
+            " does not exist.\n");
+  CHECK(error("--task induction --latents 8 --arch topk --l1 2 --hook hook_embed --out " + out) ==
+        "mechscope-cli sae-train: --l1 applies to --arch relu only (topk's sparsity is --k).\n");
+  CHECK(error("--task induction --latents 8 --arch jumprelu --hook hook_embed --out " + out) ==
+        "mechscope-cli sae-train: --arch takes relu or topk, got 'jumprelu'.\n");
+  CHECK_THAT(error("--task induction" + common + " --latents 16 --out " + out),
+             Catch::Contains("belongs to a different recipe (latents 32 there, 16 now)"));
   std::filesystem::remove_all(dir);
 }

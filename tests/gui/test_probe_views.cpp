@@ -376,3 +376,29 @@ TEST_CASE("Export: token labels on token axes, every format, one file per layer"
   CHECK(parse_index_list("0, 2,5", "--layers") == std::vector<int>{0, 2, 5});
   CHECK_THROWS(parse_index_list("0,x", "--layers"));
 }
+
+TEST_CASE("PatchingView shows the SAE latents whose patch moved the metric, strongest first",
+          "[views][probes][sae]") {
+  Result r;
+  r.id = "activation_patching-1";
+  r.probe = "activation_patching";
+  std::vector<std::string> latents;
+  for (int i = 0; i < 200; ++i) latents.push_back("F" + std::to_string(i));
+  // [position 5, latent 200]: the corrupted metric (-1.5) except latents 17, 120 and 3.
+  r.arrays["effect"] = filled({5, 200}, {{"position", kPrompt}, {"latent", latents}},
+                              [](int64_t i) {
+                                const int64_t p = i / 200, f = i % 200;
+                                if (f == 120 && p == 2) return 0.5f;   // Δ 2
+                                if (f == 17 && p == 4) return -2.0f;   // Δ 0.5
+                                if (f == 3 && p == 3) return -0.5f;    // Δ 1
+                                return -1.5f;
+                              });
+  r.meta = {{"metric", "logit_diff"}, {"corrupted_metric", -1.5}, {"target", "sae_feature"}};
+  PatchingView view(shared(r));
+  REQUIRE(view.rows() == 5);
+  REQUIRE(view.cols() == 3);
+  CHECK(view.flatIndex(0, 0) == 120);
+  CHECK(view.flatIndex(0, 1) == 3);
+  CHECK(view.flatIndex(0, 2) == 17);
+  CHECK(view.flatIndex(2, 0) == 2 * 200 + 120);
+}

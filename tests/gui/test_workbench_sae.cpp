@@ -12,6 +12,7 @@
 #include "app/gui/prompt_panel.h"
 #include "app/gui/sae_splice_dialog.h"
 #include "app/gui/session_controller.h"
+#include "core/model/model.h"
 #include "core/sae/sae_io.h"
 #include "tests/gui/test_workbench_support.h"
 #include "tests/sae_test_utils.h"

@@ -64,13 +64,13 @@ TEST_CASE("options are typed, ranged and checked against the probe's schema", "[
   using probes::resolve_options;
   const nlohmann::json r = resolve_options(info.options, {{"target", "z"}});
   CHECK(r == nlohmann::json({{"target", "z"}, {"per_position", false}, {"metric", "logit_diff"},
-                             {"top_k", 5}}));
+                             {"top_k", 5}, {"sae", ""}}));
   CHECK_THAT(error_of([&] { resolve_options(info.options, {{"target", "x"}}); }),
              Catch::Contains("allowed values are resid_pre, resid_mid"));
   CHECK_THAT(error_of([&] { resolve_options(info.options, {{"top_k", 0}}); }),
              Catch::Contains("[1, 100]"));
   CHECK_THAT(error_of([&] { resolve_options(info.options, {{"colour", 1}}); }),
-             Catch::Contains("this probe takes: target, per_position, metric, top_k"));
+             Catch::Contains("this probe takes: target, per_position, metric, top_k, sae"));
   CHECK(parse_option_text(info.options, "per_position", "true") == true);
   CHECK(parse_option_text(info.options, "top_k", "7") == 7);
   CHECK_THAT(error_of([&] { parse_option_text(info.options, "top_k", "seven"); }),
