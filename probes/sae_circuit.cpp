@@ -197,9 +197,13 @@ Examples draw_examples(const Model& model, const std::string& task, int64_t want
     report(progress, lo + (hi - lo) * 0.8 * double(next) / double(cap));
   }
   out.drawn = next;
-  if (out.pairs.empty())
+  if (out.pairs.empty()) {
+    std::string known;
+    for (const auto& n : supported_tasks()) known += (known.empty() ? "" : ", ") + n;
     throw Error("The model solves none of the " + std::to_string(next) + " examples of '" + task +
-                "' drawn: there are no positive examples to find a circuit with.");
+                "' drawn: there are no positive examples to find a circuit with (the tasks are " +
+                known + "; choose one the model performs).");
+  }
   std::vector<const std::vector<int64_t>*> negatives;
   for (const Pair& p : out.pairs) negatives.push_back(&p.corrupt);
   out.positive = at::stack(kept);

@@ -301,6 +301,11 @@ void MainWindow::connectHost() {
   connect(host_, &ModelHost::busyChanged, this, &MainWindow::updateState);
   connect(host_, &ModelHost::loadStarted, modelPanel_, &ModelPanel::onLoadStarted);
   connect(host_, &ModelHost::modelLoaded, this, &MainWindow::onModelLoaded);
+  connect(host_, &ModelHost::saeChanged, this, [this](const QString& splice) {
+    modelPanel_->onModelLoaded(host_->summary());
+    statusLabel_->setText(splice.isEmpty() ? tr("SAE removed.") : tr("SAE spliced: %1.").arg(splice));
+    updateState();
+  });
   connect(host_, &ModelHost::predictionsReady, this, [this](const QVector<PredictionRow>& rows) {
     promptPanel_->setPredictions(rows);
     if (!rows.isEmpty())

@@ -245,15 +245,17 @@ bool ModelHost::spliceSae(const QString& folder, bool errorTerm, bool replace,
         options.error_term = errorTerm;
         options.replace = replace;
         options.steer = steer;
-        try {  // no job runs now: the model may change
-          sae::splice_into(*model_, loaded, options, dir);
+        // A new Model object sharing the weights (tensors are shared, not copied): whoever still
+        // holds the old one (a training dialog, a view) keeps an unchanged model.
+        auto spliced = std::make_shared<Model>(*model_);
+        try {
+          sae::splice_into(*spliced, loaded, options, dir);
         } catch (const std::exception& e) {
           emit failed(tr("Could not splice the SAE"), QString::fromUtf8(e.what()));
           return;
         }
-        const ModelSummary s = summary();
-        emit saeChanged(s.splice);
-        emit modelLoaded(s);
+        model_ = std::move(spliced);
+        emit saeChanged(summary().splice);
       });
   return true;
 }

@@ -88,9 +88,10 @@ class ModelHost : public QObject {
   bool runProbe(const QString& title, ProbeWork work);
   /// Splices the SAE in `folder` (an SAELens folder) into every forward pass of the open model, so
   /// predictions, generation and every probe see the edited model (core/sae/sae_hooks.h); an
-  /// empty `folder` removes the splice. The SAE loads in the background; then saeChanged() (and
-  /// modelLoaded() with the new summary) or failed() naming the folder and the problem (an SAE
-  /// that does not fit the model, a missing steering feature). `steer`: (feature, scale) pairs.
+  /// empty `folder` removes the splice. The SAE loads in the background; then saeChanged() or
+  /// failed() naming the folder and the problem (an SAE that does not fit the model, a missing
+  /// steering feature). `steer`: (feature, scale) pairs. The spliced model is a new Model sharing
+  /// the weights: holders of the old one (a training dialog) keep the unspliced model.
   /// Returns false without a model or while another job runs.
   bool spliceSae(const QString& folder, bool errorTerm, bool replace,
                  const std::vector<std::pair<int64_t, double>>& steer);

@@ -14,6 +14,7 @@
 #include "probes/registry.h"
 #include "probes/roc.h"
 #include "probes/run_probe.h"
+#include "probes/tasks/task.h"
 
 namespace mechscope::test {
 namespace {
@@ -160,7 +161,36 @@ TEST_CASE("sae_circuit on the default model's IOI: contract shapes, softmax, AUC
   CHECK(again.meta["auc"] == r.meta["auc"]);
 }
 
-TEST_CASE("sae_circuit refuses a task without negatives or an unknown one, naming the choices",
+TEST_CASE("sae_circuit's truth is the activation_patching probe's normalised z effect",
+          "[sae_circuit][default-models]") {
+  // One example: the summed normalisation is that example's normalised metric.
+  auto m = load_model(default_model_path());
+  const Result r = run_sae_circuit(*m, {{"task", "ioi"}, {"examples", 1}, {"epochs", 1}, {"seed", 3}});
+  REQUIRE(r.meta["examples_drawn"] == 1);  // the model solves the first example
+  const auto ex = tasks::generate(*tasks::make_task("ioi"), 3, 1).front();
+  probes::ProbeInputs in;
+  auto ids = [&](const std::vector<std::string>& words) {
+    std::vector<int64_t> out = {*m->config().bos_token_id};
+    for (const auto& w : words) out.push_back(*m->tokenizer()->token_to_id(w));
+    return out;
+  };
+  in.tokens = ids(ex.prompt);
+  in.corrupt_tokens = ids(ex.corrupt);
+  in.answer_id = *m->tokenizer()->token_to_id(ex.answer.at(0));
+  in.wrong_id = *m->tokenizer()->token_to_id(ex.corrupt_answer.at(0));
+  const Result patching =
+      probes::run_probe(probes::ProbeRegistry::builtin().get("activation_patching"), *m, in,
+                        {{"target", "z"}, {"metric", "normalized"}});
+  const Array& want = patching.array("effect");
+  const Array& got = r.array("truth_effect");
+  REQUIRE(got.shape == want.shape);
+  for (size_t i = 0; i < got.data.size(); ++i) CHECK(got.data[i] == Approx(want.data[i]).margin(1e-4));
+  CHECK(r.meta["clean_logit_diff"].get<double>() ==
+        Approx(patching.meta["clean_logit_diff"].get<double>()).margin(1e-4));
+}
+
+TEST_CASE("sae_circuit refuses a task without negatives or positives, or an unknown one, naming "
+          "the choices",
           "[sae_circuit]") {
   auto m = load_model(default_model_path());
   for (const char* task : {"needle", "no_such_task"}) {
@@ -169,6 +199,13 @@ TEST_CASE("sae_circuit refuses a task without negatives or an unknown one, namin
     CHECK(e.find(task) != std::string::npos);
     CHECK(e.find("ioi, greater_than, induction") != std::string::npos);
   }
+  // The default vision-language model learned shapes VQA only: it solves no induction example.
+  auto vlm = load_model(default_vlm_path());
+  const std::string e =
+      error_of([&] { run_sae_circuit(*vlm, {{"task", "induction"}, {"examples", 3}}); });
+  INFO(e);
+  CHECK(e.find("solves none of the 24 examples of 'induction'") != std::string::npos);
+  CHECK(e.find("ioi, greater_than, induction") != std::string::npos);
 }
 
 }  // namespace mechscope::test
