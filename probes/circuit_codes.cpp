@@ -13,8 +13,8 @@ namespace mechscope::probes {
 namespace {
 
 size_t heads_of(const CodeTable& positive, const CodeTable& negative) {
-  const size_t H = positive.empty() ? (negative.empty() ? 0 : negative.front().size())
-                                    : positive.front().size();
+  const size_t H =
+      positive.empty() ? (negative.empty() ? 0 : negative.front().size()) : positive.front().size();
   for (const CodeTable* t : {&positive, &negative})
     for (const auto& row : *t)
       if (row.size() != H)
@@ -41,8 +41,8 @@ std::vector<int64_t> edge_code_counts(const CodeTable& positive, const CodeTable
                                       const std::vector<int64_t>& head_layer) {
   const size_t H = heads_of(positive, negative);
   if (head_layer.size() != H)
-    throw Error("Edge scores need the layer of each of the " + std::to_string(H) +
-                " heads; got " + std::to_string(head_layer.size()) + " layers.");
+    throw Error("Edge scores need the layer of each of the " + std::to_string(H) + " heads; got " +
+                std::to_string(head_layer.size()) + " layers.");
   std::vector<int64_t> out(H * H, 0);
   for (size_t s = 0; s < H; ++s)
     for (size_t r = 0; r < H; ++r) {

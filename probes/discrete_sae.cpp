@@ -43,7 +43,7 @@ DiscreteSaeFit train_discrete_sae(const at::Tensor& x_in, const DiscreteSaeOptio
 
   std::mt19937_64 rng(o.seed);
   const at::Tensor w_enc0 = uniform(rng, d, k, 1.0 / std::sqrt(double(d)));
-  at::Tensor W_enc = w_enc0.clone().set_requires_grad(true);         // [d, k]
+  at::Tensor W_enc = w_enc0.clone().set_requires_grad(true);                  // [d, k]
   at::Tensor V = unit_rows(w_enc0.t().contiguous()).set_requires_grad(true);  // [k, d]
   at::Tensor c = at::zeros({k}, at::kFloat).set_requires_grad(true);
   at::Tensor b = at::zeros({d}, at::kFloat).set_requires_grad(true);
@@ -66,8 +66,7 @@ DiscreteSaeFit train_discrete_sae(const at::Tensor& x_in, const DiscreteSaeOptio
     return std::make_pair(mse, l1);
   };
 
-  torch::optim::Adam adam(std::vector<at::Tensor>{W_enc, V, c, b},
-                          torch::optim::AdamOptions(o.lr));
+  torch::optim::Adam adam(std::vector<at::Tensor>{W_enc, V, c, b}, torch::optim::AdamOptions(o.lr));
   const int64_t every = std::max<int64_t>(1, o.epochs / 50);
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     adam.zero_grad();

@@ -20,11 +20,10 @@
 #include "probes/discrete_sae.h"
 #include "probes/metric.h"
 #include "probes/patching.h"
-#include "probes/position_roles.h"
 #include "probes/result_meta.h"
 #include "probes/roc.h"
-#include "probes/tensors.h"
 #include "probes/tasks/task.h"
+#include "probes/tensors.h"
 
 namespace mechscope::probes {
 
@@ -35,8 +34,8 @@ using Clock = std::chrono::steady_clock;
 /// The tasks whose corrupted prompt makes the task unsolvable: their negatives.
 struct TaskNegatives {
   const char* task;
-  const char* negative;      ///< What the negative prompt is.
-  bool any_later_year;       ///< greater_than: solved = the prediction is any valid year.
+  const char* negative;  ///< What the negative prompt is.
+  bool any_later_year;   ///< greater_than: solved = the prediction is any valid year.
 };
 
 const std::vector<TaskNegatives>& negatives_table() {
@@ -45,8 +44,7 @@ const std::vector<TaskNegatives>& negatives_table() {
        "the ABC prompt: the second mention of the subject replaced by a third name, so no name "
        "is repeated and nothing marks the indirect object",
        false},
-      {"greater_than", "the start year 01: every later year is valid, nothing depends on XX",
-       true},
+      {"greater_than", "the start year 01: every later year is valid, nothing depends on XX", true},
       {"induction",
        "the first copy replaced by other random tokens (none of the clean sequence): nothing can "
        "be copied",
@@ -66,9 +64,13 @@ const TaskNegatives& task_negatives(const std::string& task) {
     if (task == t.task) return t;
   std::string known;
   for (const auto& n : supported_tasks()) known += (known.empty() ? "" : ", ") + n;
-  throw Error("sae_circuit needs a task whose corrupted prompt makes the task unsolvable (the "
-              "negative examples); '" + task + "' has none (its corrupted prompt is another "
-              "solvable instance, or it is no task). Choose one of " + known + ".");
+  throw Error(
+      "sae_circuit needs a task whose corrupted prompt makes the task unsolvable (the "
+      "negative examples); '" +
+      task +
+      "' has none (its corrupted prompt is another "
+      "solvable instance, or it is no task). Choose one of " +
+      known + ".");
 }
 
 /// One positive example and its negative.
@@ -94,29 +96,36 @@ std::pair<at::Tensor, at::Tensor> padded(const std::vector<const std::vector<int
           at::tensor(mask, dev).view({B, T}).to(model.device())};
 }
 
-/// One batched forward pass of `prompts`: every head's hook_result mean-pooled over each prompt's
-/// real positions (BOS included, as the paper pools every position) → [batch, layers, heads,
-/// d_model] (CPU float), and the last real position's logits → [batch, d_vocab].
-std::pair<at::Tensor, at::Tensor> pooled_heads(const Model& model,
-                                               const std::vector<const std::vector<int64_t>*>& prompts) {
-  const auto [tokens, mask] = padded(prompts, model);
+/// Batched forward passes of `prompts` (kChunk at a time): every head's hook_result mean-pooled
+/// over each prompt's real positions (BOS included, as the paper pools every position) →
+/// [batch, layers, heads, d_model] (CPU float), and the last real position's logits →
+/// [batch, d_vocab].
+std::pair<at::Tensor, at::Tensor> pooled_heads(
+    const Model& model, const std::vector<const std::vector<int64_t>*>& prompts) {
+  constexpr size_t kChunk = 32;
   const int L = model.config().n_layers;
-  const at::Tensor m = mask.to(at::kFloat);
-  const at::Tensor lengths = m.sum(1);                    // [B]
-  std::vector<at::Tensor> pooled(static_cast<size_t>(L));
-  HookSet hooks;
-  hooks.add(HookKind::Result, HookSet::kEveryLayer, [&](HookCall& h) {
-    const at::Tensor v = h.value.to(at::kFloat);           // [B, T, H, D]
-    pooled[size_t(h.layer)] =
-        (v * m.view({m.size(0), m.size(1), 1, 1})).sum(1) / lengths.view({-1, 1, 1});
-  });
-  const ForwardOutput out = model.run(tokens, mask, &hooks);
-  const at::Tensor last = (lengths - 1).to(at::kLong);
-  const at::Tensor logits =
-      out.logits.index_select(0, at::arange(tokens.size(0), last.options()))
-          .gather(1, last.view({-1, 1, 1}).expand({-1, 1, out.logits.size(2)}))
-          .squeeze(1);
-  return {at::stack(pooled, 1).to(at::kCPU), logits.to(at::kCPU).to(at::kFloat)};
+  std::vector<at::Tensor> acts, last_logits;
+  for (size_t c0 = 0; c0 < prompts.size(); c0 += kChunk) {
+    const auto first = prompts.begin() + static_cast<std::ptrdiff_t>(c0);
+    const std::vector<const std::vector<int64_t>*> chunk(
+        first, first + static_cast<std::ptrdiff_t>(std::min(kChunk, prompts.size() - c0)));
+    const auto [tokens, mask] = padded(chunk, model);
+    const at::Tensor m = mask.to(at::kFloat);
+    const at::Tensor lengths = m.sum(1);  // [B]
+    std::vector<at::Tensor> pooled(static_cast<size_t>(L));
+    HookSet hooks;
+    hooks.add(HookKind::Result, HookSet::kEveryLayer, [&](HookCall& h) {
+      const at::Tensor v = h.value.to(at::kFloat);  // [B, T, H, D]
+      pooled[size_t(h.layer)] =
+          (v * m.view({m.size(0), m.size(1), 1, 1})).sum(1) / lengths.view({-1, 1, 1});
+    });
+    const ForwardOutput out = model.run(tokens, mask, &hooks);
+    const at::Tensor last = (lengths - 1).to(at::kLong).view({-1, 1, 1});
+    last_logits.push_back(
+        out.logits.gather(1, last.expand({-1, 1, out.logits.size(2)})).squeeze(1).to(at::kCPU));
+    acts.push_back(at::stack(pooled, 1).to(at::kCPU));
+  }
+  return {at::cat(acts), at::cat(last_logits).to(at::kFloat)};
 }
 
 std::vector<int64_t> encode_words(const Tokenizer& tok, const std::vector<std::string>& words,
@@ -125,7 +134,8 @@ std::vector<int64_t> encode_words(const Tokenizer& tok, const std::vector<std::s
   for (const auto& w : words) {
     const auto id = tok.token_to_id(w);
     if (!id)
-      throw Error("The word '" + w + "' of the task '" + task + "' is not a token of this model: "
+      throw Error("The word '" + w + "' of the task '" + task +
+                  "' is not a token of this model: "
                   "task examples need one of mechscope's word-level models (data/models).");
     ids.push_back(*id);
   }
@@ -166,7 +176,8 @@ Examples draw_examples(const Model& model, const std::string& task, int64_t want
       const auto clean = encode_words(*tok, ex.prompt, task);
       const auto corrupt = encode_words(*tok, ex.corrupt, task);
       if (clean.size() != corrupt.size())
-        throw Error("A '" + task + "' example's corrupted prompt has another length than its "
+        throw Error("A '" + task +
+                    "' example's corrupted prompt has another length than its "
                     "prompt; negatives must be matched word for word.");
       p.clean.insert(p.clean.end(), clean.begin(), clean.end());
       p.corrupt.insert(p.corrupt.end(), corrupt.begin(), corrupt.end());
@@ -225,7 +236,9 @@ std::string head_name(int64_t layer, int64_t head) {
 }
 
 /// An AUC as JSON: null when undefined (no positive or no negative label).
-nlohmann::json auc_json(double auc) { return std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc); }
+nlohmann::json auc_json(double auc) {
+  return std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc);
+}
 
 Array roc_array(const std::vector<std::pair<double, double>>& points) {
   std::vector<float> data;
@@ -286,7 +299,8 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
     in.answer_id = p.answer;
     in.wrong_id = p.wrong;
     Metric metric("logit_diff", in);
-    const double lo = 0.35 + 0.65 * double(e) / double(E), hi = 0.35 + 0.65 * double(e + 1) / double(E);
+    const double lo = 0.35 + 0.65 * double(e) / double(E),
+                 hi = 0.35 + 0.65 * double(e + 1) / double(E);
     const SweepResult sweep = activation_patching_sweep(model, p.clean, p.corrupt, Target::Z, false,
                                                         metric, 1, progress, lo, hi);
     patched += sweep.effect.to(at::kCPU).to(at::kDouble);
@@ -294,7 +308,8 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
     corrupted_sum += metric.corrupted_raw();
   }
   if (clean_sum == corrupted_sum)
-    throw Error("The logit difference of the '" + task + "' examples is the same on their "
+    throw Error("The logit difference of the '" + task +
+                "' examples is the same on their "
                 "positive and negative prompts: there is nothing to normalise the patching "
                 "effects by (try another seed).");
   const at::Tensor effect = (patched - corrupted_sum) / (clean_sum - corrupted_sum);
@@ -330,10 +345,11 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
   r.title = "SAE circuit — " + task + " (" + std::to_string(E) + " examples)";
   r.arrays["head_score"] = to_array(to_tensor(head_score).view({L, H}), {layer, head});
   r.arrays["head_count"] = to_array(to_tensor(head_count).view({L, H}), {layer, head});
-  r.arrays["edge_score"] = to_array(
-      to_tensor(edge_count).view({L, H, L, H}),
-      {{"sender_layer", index_labels("L", L)}, {"sender_head", index_labels("H", H)},
-       {"receiver_layer", index_labels("L", L)}, {"receiver_head", index_labels("H", H)}});
+  r.arrays["edge_score"] =
+      to_array(to_tensor(edge_count).view({L, H, L, H}), {{"sender_layer", index_labels("L", L)},
+                                                          {"sender_head", index_labels("H", H)},
+                                                          {"receiver_layer", index_labels("L", L)},
+                                                          {"receiver_head", index_labels("H", H)}});
   r.arrays["truth_effect"] = to_array(effect, {layer, head});
   // A curve exists when the truth has both classes (the AUC is null otherwise).
   if (!std::isnan(auc)) r.arrays["roc"] = roc_array(roc_curve(node_scores, truth));
@@ -349,30 +365,33 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
             {"examples", E},
             {"examples_drawn", ex.drawn},
             {"pooling", "mean of hook_result over every real position, BOS included"},
-            {"truth", "heads whose normalised activation-patching effect (target z, clean into "
-                      "the negative prompt; logit differences summed over the examples) exceeds "
-                      "truth_threshold in absolute value"},
+            {"truth",
+             "heads whose normalised activation-patching effect (target z, clean into "
+             "the negative prompt; logit differences summed over the examples) exceeds "
+             "truth_threshold in absolute value"},
             {"truth_threshold", threshold},
             {"truth_heads", truth_heads},
             {"truth_pairs", truth_pairs},
-            {"edge_truth", "a sender → receiver pair (sender in an earlier layer) is a truth "
-                           "pair when both heads are truth heads"},
+            {"edge_truth",
+             "a sender → receiver pair (sender in an earlier layer) is a truth "
+             "pair when both heads are truth heads"},
             {"auc", auc_json(auc)},
             {"edge_auc", auc_json(edge_auc)},
             {"seconds_sae", seconds_sae},
             {"seconds_patching", seconds_patching},
             {"clean_logit_diff", clean_sum / double(E)},
             {"corrupted_logit_diff", corrupted_sum / double(E)},
-            {"sae", {{"latents", so.latents},
-                     {"l1", so.l1},
-                     {"epochs", so.epochs},
-                     {"lr", so.lr},
-                     {"loss", fit.loss},
-                     {"mse", fit.mse},
-                     {"mean_l1", fit.l1},
-                     {"input_mean_square", rows.pow(2).mean().item<double>()},
-                     {"explained_variance", variance > 0 ? 1 - fit.mse / variance : 1.0},
-                     {"distinct_codes", distinct.size()}}}};
+            {"sae",
+             {{"latents", so.latents},
+              {"l1", so.l1},
+              {"epochs", so.epochs},
+              {"lr", so.lr},
+              {"loss", fit.loss},
+              {"mse", fit.mse},
+              {"mean_l1", fit.l1},
+              {"input_mean_square", rows.pow(2).mean().item<double>()},
+              {"explained_variance", variance > 0 ? 1 - fit.mse / variance : 1.0},
+              {"distinct_codes", distinct.size()}}}};
   report(progress, 1);
   return r;
 }
@@ -389,31 +408,50 @@ std::shared_ptr<const Probe> sae_circuit_probe() {
       "only on positives form the circuit, scored against activation patching (ROC-AUC).";
   using T = OptionSpec::Type;
   info.options = {
-      {"task", T::String, "ioi", supported_tasks(), {}, {},
+      {"task",
+       T::String,
+       "ioi",
+       supported_tasks(),
+       {},
+       {},
        "the task; its negatives: ioi the ABC prompt, greater_than the start year 01, induction "
        "a first copy of other tokens"},
-      {"examples", T::Integer, 10, {}, 1.0, 1000.0,
+      {"examples",
+       T::Integer,
+       10,
+       {},
+       1.0,
+       1000.0,
        "positive examples (each with its negative); drawn until the model solves this many"},
       {"latents", T::Integer, 200, {}, 2.0, 100000.0, "SAE latents"},
       {"l1", T::Number, 0.02, {}, 0.0, 100.0, "sparsity penalty λ on the mean L1 of the latents"},
       {"epochs", T::Integer, 500, {}, 1.0, 1000000.0, "full-batch Adam epochs"},
       {"lr", T::Number, 1e-3, {}, 1e-7, 1.0, "Adam learning rate"},
       {"seed", T::Integer, 0, {}, 0.0, 2147483647.0, "seed of the examples and the SAE's weights"},
-      {"truth_threshold", T::Number, 0.1, {}, -10.0, 10.0,
+      {"truth_threshold",
+       T::Number,
+       0.1,
+       {},
+       -10.0,
+       10.0,
        "ground truth: heads whose normalised patching effect exceeds this in absolute value"}};
   info.arrays = {
       {"head_score", {"layer", "head"}, "softmax over heads of head_count"},
       {"head_count", {"layer", "head"}, "codes a head shows on positives and never on negatives"},
-      {"edge_score", {"sender_layer", "sender_head", "receiver_layer", "receiver_head"},
+      {"edge_score",
+       {"sender_layer", "sender_head", "receiver_layer", "receiver_head"},
        "code pairs on positives never on negatives (sender in an earlier layer; 0 otherwise)"},
-      {"truth_effect", {"layer", "head"},
+      {"truth_effect",
+       {"layer", "head"},
        "normalised activation-patching effect of each head's z over the examples (the ground "
        "truth)"},
-      {"roc", {"point", "axis"},
+      {"roc",
+       {"point", "axis"},
        "node ROC curve against the truth: (fpr, tpr) points (absent when every head or none "
        "is a truth head)"},
       {"edge_roc", {"point", "axis"}, "edge ROC curve against the truth pairs (when defined)"},
-      {"code", {"example", "set", "layer", "head"},
+      {"code",
+       {"example", "set", "layer", "head"},
        "each head's code (its largest latent; -1 when none fires) on positives and negatives"}};
   return std::make_shared<FunctionProbe>(std::move(info), run);
 }

@@ -74,16 +74,16 @@ void paintCircuitGraph(QPainter& p, const QRectF& rect, const CircuitGraphFigure
     x += s * 2;
     p.setPen(style.text);
     double w = fm.horizontalAdvance(f.highlightName);
-    p.drawText(QRectF(x, L.legend.top(), w + 2, L.legend.height()), Qt::AlignLeft | Qt::AlignVCenter,
-               f.highlightName);
+    p.drawText(QRectF(x, L.legend.top(), w + 2, L.legend.height()),
+               Qt::AlignLeft | Qt::AlignVCenter, f.highlightName);
     x += w + style.fontPx * 1.5;
     p.setPen(QPen(kEdgeColor, std::max(1.5, style.fontPx * 0.2)));
     p.drawLine(QPointF(x, y), QPointF(x + s * 4, y));
     x += s * 4 + gap * 2;
     p.setPen(style.text);
     w = fm.horizontalAdvance(f.edgeName);
-    p.drawText(QRectF(x, L.legend.top(), w + 2, L.legend.height()), Qt::AlignLeft | Qt::AlignVCenter,
-               f.edgeName);
+    p.drawText(QRectF(x, L.legend.top(), w + 2, L.legend.height()),
+               Qt::AlignLeft | Qt::AlignVCenter, f.edgeName);
   }
 
   // Layer columns, lightly banded.

@@ -24,14 +24,14 @@ struct CircuitGraphFigure {
   QString title;  ///< Empty to omit.
   int layers = 0, heads = 0;
   QStringList layerLabels, headLabels;
-  std::vector<double> nodeValue;   ///< layers · heads, the node colour.
-  std::vector<bool> highlighted;   ///< layers · heads, ringed (e.g. the ground truth).
-  ColorScale scale;                ///< Resolved; for nodeValue.
-  QString nodeTitle;               ///< The colour bar's title.
-  QString highlightName;           ///< The legend entry of the rings.
-  std::vector<GraphEdge> edges;    ///< Those drawn (already filtered), any order.
-  double edgeMax = 1;              ///< The value drawn widest and most opaque.
-  QString edgeName;                ///< The legend entry of the edges.
+  std::vector<double> nodeValue;  ///< layers · heads, the node colour.
+  std::vector<bool> highlighted;  ///< layers · heads, ringed (e.g. the ground truth).
+  ColorScale scale;               ///< Resolved; for nodeValue.
+  QString nodeTitle;              ///< The colour bar's title.
+  QString highlightName;          ///< The legend entry of the rings.
+  std::vector<GraphEdge> edges;   ///< Those drawn (already filtered), any order.
+  double edgeMax = 1;             ///< The value drawn widest and most opaque.
+  QString edgeName;               ///< The legend entry of the edges.
 };
 
 struct CircuitGraphLayout {

@@ -96,14 +96,15 @@ void paintRoc(QPainter& p, const QRectF& rect, const RocFigure& f, const FigureS
   p.setFont(style.font(0.95));
   p.setPen(style.muted);
   const double titleH = QFontMetricsF(p.font()).height();
-  p.drawText(QRectF(L.plot.left(), L.plot.bottom() + tick + fm.height() + gap, L.plot.width(),
-                    titleH),
-             Qt::AlignCenter, QObject::tr("false-positive rate"));
+  p.drawText(
+      QRectF(L.plot.left(), L.plot.bottom() + tick + fm.height() + gap, L.plot.width(), titleH),
+      Qt::AlignCenter, QObject::tr("false-positive rate"));
   // Beside the tick labels (the square plot may be centred far from the figure's left edge).
   const double labelsW = valueTickWidth(0, 1, fm) + tick + gap;
-  drawVerticalText(p, QPointF(std::max(rect.left() + style.pad() + titleH / 2,
-                                       L.plot.left() - labelsW - gap - titleH / 2),
-                              L.plot.center().y()),
+  drawVerticalText(p,
+                   QPointF(std::max(rect.left() + style.pad() + titleH / 2,
+                                    L.plot.left() - labelsW - gap - titleH / 2),
+                           L.plot.center().y()),
                    QObject::tr("true-positive rate"));
   p.restore();
 }

@@ -17,26 +17,28 @@ const QColor kTruthColor(214, 39, 40);
 
 QString SaeCircuitView::figureTitle() const {
   switch (figure_) {
-    case Figure::Heads: return resultTitle(*result_) + tr(" — ranked heads");
-    case Figure::Graph: return resultTitle(*result_) + tr(" — circuit graph");
-    case Figure::Roc: return resultTitle(*result_) + tr(" — ROC against activation patching");
+    case Figure::Heads:
+      return resultTitle(*result_) + tr(" — ranked heads");
+    case Figure::Graph:
+      return resultTitle(*result_) + tr(" — circuit graph");
+    case Figure::Roc:
+      return resultTitle(*result_) + tr(" — ROC against activation patching");
   }
   return resultTitle(*result_);
 }
 
 QString SaeCircuitView::caption() const {
   QStringList parts;
-  auto aucText = [](std::optional<double> a) {
-    return a ? formatValue(*a, 3) : tr("undefined");
-  };
+  auto aucText = [](std::optional<double> a) { return a ? formatValue(*a, 3) : tr("undefined"); };
   parts << tr("AUC heads %1, pairs %2").arg(aucText(auc()), aucText(edgeAuc()));
   const int truth = int(std::count(truth_.begin(), truth_.end(), true));
   const auto t = metaNumber(*result_, "truth_threshold");
-  parts << tr("%n truth head(s) (patching effect > %1, red)", nullptr, truth)
+  parts << tr("%n truth head(s): |patching effect| > %1", nullptr, truth)
                .arg(t ? formatValue(*t) : QStringLiteral("?"));
   if (figure_ == Figure::Graph)
-    parts << tr("edges ≥ %1: %2").arg(formatValue(threshold_)).arg(visibleEdges().size());
-  const auto sae = metaNumber(*result_, "seconds_sae"), patch = metaNumber(*result_, "seconds_patching");
+    parts << tr("%1 edges ≥ %2").arg(visibleEdges().size()).arg(formatValue(threshold_));
+  const auto sae = metaNumber(*result_, "seconds_sae"),
+             patch = metaNumber(*result_, "seconds_patching");
   if (sae && patch)
     parts << tr("SAE %1 s, patching %2 s").arg(formatValue(*sae, 2), formatValue(*patch, 2));
   return parts.join(QStringLiteral(" · "));
@@ -77,8 +79,9 @@ CircuitGraphFigure SaeCircuitView::graphFigure() const {
   f.highlightName = tr("patching truth");
   f.edges = visibleEdges();
   f.edgeMax = edgeMax_ > 0 ? edgeMax_ : 1;
-  f.edgeName = edges_ ? tr("code pairs only on positives ≥ %1 (width: count)").arg(formatValue(threshold_))
-                      : tr("no edge scores");
+  f.edgeName =
+      edges_ ? tr("code pairs only on positives ≥ %1 (width: count)").arg(formatValue(threshold_))
+             : tr("no edge scores");
   return f;
 }
 
@@ -147,8 +150,12 @@ void SaeCircuitView::paintFigure(QPainter& p, const QRect& rect) const {
       }
       break;
     }
-    case Figure::Graph: paintCircuitGraph(p, body, graphFigure(), style); break;
-    case Figure::Roc: paintRoc(p, body, rocFigure(), style); break;
+    case Figure::Graph:
+      paintCircuitGraph(p, body, graphFigure(), style);
+      break;
+    case Figure::Roc:
+      paintRoc(p, body, rocFigure(), style);
+      break;
   }
   p.restore();
 }

@@ -32,9 +32,12 @@ const Array* headArray(const Result& r, const std::string& name, int64_t layers,
 
 const char* SaeCircuitView::figureName(Figure f) {
   switch (f) {
-    case Figure::Heads: return "heads";
-    case Figure::Graph: return "graph";
-    case Figure::Roc: return "roc";
+    case Figure::Heads:
+      return "heads";
+    case Figure::Graph:
+      return "graph";
+    case Figure::Roc:
+      return "roc";
   }
   return "heads";
 }
@@ -56,7 +59,7 @@ SaeCircuitView::SaeCircuitView(std::shared_ptr<const Result> result, QWidget* pa
   if (const Array* c = headArray(*result_, "head_count", layers_, heads_)) count_ = c->data;
   if (const Array* e = headArray(*result_, "truth_effect", layers_, heads_)) effect_ = e->data;
 
-  // The truth: meta["truth_heads"] ("L1H2"), else truth_effect above meta["truth_threshold"].
+  // The truth: meta["truth_heads"] ("L1H2"), else |truth_effect| above meta["truth_threshold"].
   truth_.assign(size_t(layers_) * heads_, false);
   const auto it = result_->meta.find("truth_heads");
   if (it != result_->meta.end() && it->is_array()) {
@@ -67,7 +70,7 @@ SaeCircuitView::SaeCircuitView(std::shared_ptr<const Result> result, QWidget* pa
         truth_[size_t(l) * heads_ + h] = true;
     }
   } else if (const auto t = metaNumber(*result_, "truth_threshold"); t && !effect_.empty()) {
-    for (size_t i = 0; i < truth_.size(); ++i) truth_[i] = effect_[i] > *t;
+    for (size_t i = 0; i < truth_.size(); ++i) truth_[i] = std::abs(effect_[i]) > *t;
   }
 
   if (const Array* e = usableArray(*result_, "edge_score");
@@ -92,8 +95,9 @@ SaeCircuitView::SaeCircuitView(std::shared_ptr<const Result> result, QWidget* pa
   thresholdLabel_ = new QLabel(tr("Edge threshold"), this);
   slider_ = new QSlider(Qt::Horizontal, this);
   slider_->setRange(0, kSliderSteps);
-  slider_->setToolTip(tr("The graph hides edges whose score (code pairs seen on positives only) "
-                         "is below the threshold"));
+  slider_->setToolTip(
+      tr("The graph hides edges whose score (code pairs seen on positives only) "
+         "is below the threshold"));
   spin_ = new QDoubleSpinBox(this);
   spin_->setDecimals(integerEdges_ ? 0 : 3);
   spin_->setSingleStep(integerEdges_ ? 1 : 0.01);
@@ -146,7 +150,8 @@ std::vector<SaeCircuitView::RankedHead> SaeCircuitView::rankedHeads() const {
   std::vector<RankedHead> all;
   for (int l = 0; l < layers_; ++l)
     for (int h = 0; h < heads_; ++h)
-      if (std::isfinite(score(l, h))) all.push_back({l, h, headLabel(l, h), score(l, h), isTruth(l, h)});
+      if (std::isfinite(score(l, h)))
+        all.push_back({l, h, headLabel(l, h), score(l, h), isTruth(l, h)});
   std::stable_sort(all.begin(), all.end(),
                    [](const RankedHead& a, const RankedHead& b) { return a.score > b.score; });
   if (int(all.size()) > kTopHeads) all.resize(kTopHeads);
@@ -174,20 +179,20 @@ QString SaeCircuitView::detailText() const {
   QStringList top;
   const auto ranked = rankedHeads();
   for (int i = 0; i < std::min<int>(kDetailHeads, ranked.size()); ++i)
-    top << QStringLiteral("%1%2 %3")
-               .arg(ranked[i].label, ranked[i].truth ? QStringLiteral("*") : QString(),
-                    formatValue(ranked[i].score, 3));
+    top << QStringLiteral("%1%2 %3").arg(ranked[i].label,
+                                         ranked[i].truth ? QStringLiteral("*") : QString(),
+                                         formatValue(ranked[i].score, 3));
   lines << tr("Top heads (* patching truth): %1").arg(top.join(QStringLiteral(", ")));
   QStringList truth;
   for (int l = 0; l < layers_; ++l)
     for (int h = 0; h < heads_; ++h)
       if (isTruth(l, h))
-        truth << (effect_.empty() ? headLabel(l, h)
-                                  : QStringLiteral("%1 %2").arg(
-                                        headLabel(l, h),
-                                        formatValue(effect_[size_t(l) * heads_ + h], 3)));
+        truth << (effect_.empty()
+                      ? headLabel(l, h)
+                      : QStringLiteral("%1 %2").arg(
+                            headLabel(l, h), formatValue(effect_[size_t(l) * heads_ + h], 3)));
   const auto t = metaNumber(*result_, "truth_threshold");
-  lines << tr("Patching truth (effect > %1): %2")
+  lines << tr("Patching truth (|effect| > %1): %2")
                .arg(t ? formatValue(*t) : QStringLiteral("?"),
                     truth.isEmpty() ? tr("no head") : truth.join(QStringLiteral(", ")));
   // The SAE's fit: a small explained variance means λ silenced most latents (codes −1).
@@ -195,7 +200,8 @@ QString SaeCircuitView::detailText() const {
   if (sae != result_->meta.end() && sae->is_object()) {
     auto number = [&](const char* key) {
       const auto v = sae->find(key);
-      return v != sae->end() && v->is_number() ? formatValue(v->get<double>(), 3) : QStringLiteral("?");
+      return v != sae->end() && v->is_number() ? formatValue(v->get<double>(), 3)
+                                               : QStringLiteral("?");
     };
     lines << tr("SAE: %1 latents, λ %2, %3 distinct codes, explained variance %4.")
                  .arg(number("latents"), number("l1"), number("distinct_codes"),
@@ -216,9 +222,9 @@ void SaeCircuitView::syncControls() {
   spin_->setEnabled(graph && edges_);
   spin_->setRange(0, std::max(edgeMax_, threshold_));
   spin_->setValue(threshold_);
-  slider_->setValue(edgeMax_ > 0 ? int(std::lround(std::clamp(threshold_ / edgeMax_, 0.0, 1.0) *
-                                                   kSliderSteps))
-                                 : 0);
+  slider_->setValue(
+      edgeMax_ > 0 ? int(std::lround(std::clamp(threshold_ / edgeMax_, 0.0, 1.0) * kSliderSteps))
+                   : 0);
   detail_->setText(detailText());
 }
 

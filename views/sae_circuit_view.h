@@ -91,11 +91,11 @@ class SaeCircuitView : public ResultView {
 
   int layers_ = 0, heads_ = 0;
   QStringList layerLabels_, headLabels_;
-  std::vector<float> score_;        // layers × heads
-  std::vector<float> count_;        // head_count, or empty
-  std::vector<float> effect_;       // truth_effect, or empty
-  std::vector<bool> truth_;         // layers × heads
-  const Array* edges_ = nullptr;    // edge_score, when 4-d of the right shape
+  std::vector<float> score_;      // layers × heads
+  std::vector<float> count_;      // head_count, or empty
+  std::vector<float> effect_;     // truth_effect, or empty
+  std::vector<bool> truth_;       // layers × heads
+  const Array* edges_ = nullptr;  // edge_score, when 4-d of the right shape
   double edgeMax_ = 0;
   bool integerEdges_ = true;
 

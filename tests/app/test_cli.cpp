@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "tests/app/cli_run.h"
 #include "core/io/mapped_file.h"
 #include "core/session/session.h"
 #include "tests/core/model_test_utils.h"
@@ -18,22 +19,7 @@ using namespace mechscope::test;
 
 namespace {
 
-struct Output {
-  int status;
-  std::string out;
-};
-
-/// Runs mechscope-cli with `args` (shell-quoted by the caller), capturing stdout and stderr.
-Output cli(const std::string& args) {
-  const std::string cmd = std::string(MECHSCOPE_CLI) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
-  int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
+using Output = test::CliOutput;
 
 std::string stories_args() {
   const auto dir = fixtures_dir() / "stories260K";

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "tests/app/cli_run.h"
 #include "core/model/default_model.h"
 #include "core/sae/sae_io.h"
 #include "core/session/session.h"
@@ -19,21 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Output {
-  int status;
-  std::string out;
-};
-
-Output cli_run(const std::string& args) {
-  const std::string cmd = std::string(MECHSCOPE_CLI) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
+using Output = test::CliOutput;
 
 }  // namespace
 
@@ -51,7 +38,7 @@ TEST_CASE("cli run sae_features writes the SAE's features to a session", "[cli][
   s.b_dec = at::zeros({128});
   sae::save_sae(s, dir / "sae");
   const std::string out = (dir / "s.mscope").string();
-  const Output run = cli_run("run sae_features --model " + default_model_path().string() +
+  const Output run = test::cli("run sae_features --model " + default_model_path().string() +
                              " --prompt 'When Mary and John went to the store' --option sae=" +
                              (dir / "sae").string() + " --option top_k=4 --out " + out);
   INFO(run.out);
@@ -66,13 +53,13 @@ TEST_CASE("cli run sae_features writes the SAE's features to a session", "[cli][
   CHECK(r.meta["hook"] == "blocks.3.hook_resid_post");
   CHECK(r.meta["options"]["top_k"] == 4);
 
-  const Output wrong = cli_run("run sae_features --model " + default_model_path().string() +
+  const Output wrong = test::cli("run sae_features --model " + default_model_path().string() +
                                " --prompt 'Mary' --out " + out);
   CHECK(wrong.status != 0);
   CHECK_THAT(wrong.out, Catch::Contains("--option sae=DIR"));
 
-  if (cli_run("--help").out.find("  export ") != std::string::npos) {
-    const Output fig = cli_run("export " + out + " --out " + (dir / "figs").string() +
+  if (test::cli("--help").out.find("  export ") != std::string::npos) {
+    const Output fig = test::cli("export " + out + " --out " + (dir / "figs").string() +
                                " --formats png --width 700");
     INFO(fig.out);
     CHECK(fig.status == 0);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "tests/app/cli_run.h"
 #include "core/sae/sae_io.h"
 #include "core/session/session.h"
 #include "tests/core/model_test_utils.h"
@@ -15,21 +16,7 @@ using namespace mechscope;
 
 namespace {
 
-struct Output {
-  int status;
-  std::string out;
-};
-
-Output run_cli(const std::string& args) {
-  const std::string cmd = std::string(MECHSCOPE_CLI) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
+using Output = test::CliOutput;
 
 }  // namespace
 
@@ -43,28 +30,28 @@ TEST_CASE("cli: --sae splices an SAE into generate and run, --steer adds its dir
   const std::string model = " --model " + test::golden_model("gpt2").string();
   const std::string sae = " --sae " + sae_dir.string();
 
-  const Output plain = run_cli("generate" + model + " --tokens 14,95,96 --max-new-tokens 6");
+  const Output plain = test::cli("generate" + model + " --tokens 14,95,96 --max-new-tokens 6");
   REQUIRE(plain.status == 0);
   // With the error term the model is unchanged: the same tokens.
-  const Output same = run_cli("generate" + model + sae + " --sae-error --tokens 14,95,96 "
+  const Output same = test::cli("generate" + model + sae + " --sae-error --tokens 14,95,96 "
                               "--max-new-tokens 6");
   REQUIRE(same.status == 0);
   CHECK(same.out == plain.out);
-  const Output spliced = run_cli("generate" + model + sae + " --tokens 14,95,96 --max-new-tokens 6");
+  const Output spliced = test::cli("generate" + model + sae + " --tokens 14,95,96 --max-new-tokens 6");
   CHECK(spliced.status == 0);
-  const Output steered = run_cli("generate" + model + sae +
+  const Output steered = test::cli("generate" + model + sae +
                                  " --sae-keep --steer 3=40 --steer 5=-40 --tokens 14,95,96 "
                                  "--max-new-tokens 6");
   CHECK(steered.status == 0);
   CHECK(steered.out != plain.out);  // a large push changes the continuation
 
   const std::string out = (dir / "s.mscope").string();
-  const Output lens = run_cli("run logit_lens" + model + sae + " --sae-error --steer 2=0.5"
+  const Output lens = test::cli("run logit_lens" + model + sae + " --sae-error --steer 2=0.5"
                               " --tokens 14,95,96 --out " + out);
   REQUIRE(lens.status == 0);
   const std::string inputs = " --tokens 14,95,96,87,111,10,114 --corrupt-tokens "
                              "14,95,55,87,48,10,114 --answer-id 75 --wrong-id 98";
-  const Output patch = run_cli("run activation_patching" + model + inputs +
+  const Output patch = test::cli("run activation_patching" + model + inputs +
                                " --option target=sae_feature --option sae=" + sae_dir.string() +
                                " --append --out " + out);
   REQUIRE(patch.status == 0);
@@ -77,17 +64,17 @@ TEST_CASE("cli: --sae splices an SAE into generate and run, --steer adds its dir
   CHECK(s.results[1].meta["sae"]["d_sae"] == 24);
 
   // Mistakes are named.
-  CHECK_THAT(run_cli("generate" + model + " --steer 3=1 --tokens 1").out,
+  CHECK_THAT(test::cli("generate" + model + " --steer 3=1 --tokens 1").out,
              Catch::Contains("need --sae DIR"));
-  CHECK_THAT(run_cli("generate" + model + sae + " --steer 3 --tokens 1").out,
+  CHECK_THAT(test::cli("generate" + model + sae + " --steer 3 --tokens 1").out,
              Catch::Contains("--steer takes FEATURE=SCALE") && Catch::Contains("'3'"));
-  CHECK_THAT(run_cli("generate" + model + sae + " --steer 99=1 --tokens 1").out,
+  CHECK_THAT(test::cli("generate" + model + sae + " --steer 99=1 --tokens 1").out,
              Catch::Contains("no feature 99"));
-  CHECK_THAT(run_cli("generate" + model + " --sae " + (dir / "nowhere").string() + " --tokens 1").out,
+  CHECK_THAT(test::cli("generate" + model + " --sae " + (dir / "nowhere").string() + " --tokens 1").out,
              Catch::Contains((dir / "nowhere").string()));
   const auto other = dir / "other";
   sae::save_sae(test::random_sae("blocks.7.hook_resid_pre", 32, 8, 1), other);
-  CHECK_THAT(run_cli("generate" + model + " --sae " + other.string() + " --tokens 1").out,
+  CHECK_THAT(test::cli("generate" + model + " --sae " + other.string() + " --tokens 1").out,
              Catch::Contains("blocks.7.hook_resid_pre") && Catch::Contains("does not have"));
   std::filesystem::remove_all(dir);
 }

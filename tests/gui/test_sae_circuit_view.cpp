@@ -7,11 +7,10 @@
 #include <filesystem>
 #include <memory>
 
+#include "tests/gui/view_test_support.h"
 #include "views/figure_export.h"
 #include "views/result_view.h"
 #include "views/sae_circuit_view.h"
-
-#include "tests/gui/view_test_support.h"
 
 using namespace mechscope;
 using namespace mechscope::test;
@@ -41,18 +40,19 @@ Result saeCircuitResult(bool withRoc = true) {
              labelled("receiver_layer", "L", 3), labelled("receiver_head", "H", 2)});
   const Axis xy{"axis", {"fpr", "tpr"}};
   if (withRoc) {
-    r.arrays["roc"] = array({4, 2}, {0, 0, 0, 0.6667f, 0.3333f, 1, 1, 1},
-                            {labelled("point", "", 4), xy});
+    r.arrays["roc"] =
+        array({4, 2}, {0, 0, 0, 0.6667f, 0.3333f, 1, 1, 1}, {labelled("point", "", 4), xy});
     r.arrays["edge_roc"] = array({3, 2}, {0, 0, 0.5f, 1, 1, 1}, {labelled("point", "", 3), xy});
   }
-  r.meta = {{"truth_heads", {"L0H1", "L2H0", "L2H1"}},
-            {"truth_threshold", 0.1},
-            {"auc", withRoc ? nlohmann::json(0.875) : nlohmann::json()},
-            {"edge_auc", withRoc ? nlohmann::json(0.75) : nlohmann::json()},
-            {"seconds_sae", 1.25},
-            {"seconds_patching", 0.5},
-            {"sae", {{"latents", 200}, {"l1", 0.02}, {"distinct_codes", 42},
-                     {"explained_variance", 0.36}}}};
+  r.meta = {
+      {"truth_heads", {"L0H1", "L2H0", "L2H1"}},
+      {"truth_threshold", 0.1},
+      {"auc", withRoc ? nlohmann::json(0.875) : nlohmann::json()},
+      {"edge_auc", withRoc ? nlohmann::json(0.75) : nlohmann::json()},
+      {"seconds_sae", 1.25},
+      {"seconds_patching", 0.5},
+      {"sae",
+       {{"latents", 200}, {"l1", 0.02}, {"distinct_codes", 42}, {"explained_variance", 0.36}}}};
   return r;
 }
 

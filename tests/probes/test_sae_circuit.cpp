@@ -9,6 +9,7 @@
 
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
+#include "core/util/error.h"
 #include "probes/circuit_codes.h"
 #include "probes/discrete_sae.h"
 #include "probes/registry.h"
@@ -54,8 +55,9 @@ TEST_CASE("roc_auc counts ties as one half (average ranks)", "[sae_circuit]") {
   CHECK(roc_auc({0.1, 0.2, 0.3, 0.3, 0.3}, {false, true, true, false, true}) == Approx(2.0 / 3));
   CHECK(std::isnan(roc_auc({1, 2}, {false, false})));
   CHECK(std::isnan(roc_auc({1, 2}, {true, true})));
-  CHECK(error_of([] { roc_auc({1, 2, 3}, {true, false}); }).find("3 scores but 2 labels") !=
-        std::string::npos);
+  CHECK(error_of([] {
+          roc_auc({1, 2, 3}, {true, false});
+        }).find("3 scores but 2 labels") != std::string::npos);
   CHECK(error_of([] { roc_auc({1, NAN}, {true, false}); }).find("NaN") != std::string::npos);
 }
 
@@ -70,7 +72,8 @@ TEST_CASE("roc_curve steps through tied scores at once and its area is the AUC",
     CHECK(points[i].first == Approx(want[i].first));
     CHECK(points[i].second == Approx(want[i].second));
     if (i > 0)
-      area += (points[i].first - points[i - 1].first) * (points[i].second + points[i - 1].second) / 2;
+      area +=
+          (points[i].first - points[i - 1].first) * (points[i].second + points[i - 1].second) / 2;
   }
   CHECK(area == Approx(probes::roc_auc(scores, labels)));
   CHECK(probes::roc_curve({1, 2}, {true, true}).empty());
@@ -165,7 +168,8 @@ TEST_CASE("sae_circuit's truth is the activation_patching probe's normalised z e
           "[sae_circuit][default-models]") {
   // One example: the summed normalisation is that example's normalised metric.
   auto m = load_model(default_model_path());
-  const Result r = run_sae_circuit(*m, {{"task", "ioi"}, {"examples", 1}, {"epochs", 1}, {"seed", 3}});
+  const Result r =
+      run_sae_circuit(*m, {{"task", "ioi"}, {"examples", 1}, {"epochs", 1}, {"seed", 3}});
   REQUIRE(r.meta["examples_drawn"] == 1);  // the model solves the first example
   const auto ex = tasks::generate(*tasks::make_task("ioi"), 3, 1).front();
   probes::ProbeInputs in;
@@ -184,14 +188,33 @@ TEST_CASE("sae_circuit's truth is the activation_patching probe's normalised z e
   const Array& want = patching.array("effect");
   const Array& got = r.array("truth_effect");
   REQUIRE(got.shape == want.shape);
-  for (size_t i = 0; i < got.data.size(); ++i) CHECK(got.data[i] == Approx(want.data[i]).margin(1e-4));
+  for (size_t i = 0; i < got.data.size(); ++i)
+    CHECK(got.data[i] == Approx(want.data[i]).margin(1e-4));
   CHECK(r.meta["clean_logit_diff"].get<double>() ==
         Approx(patching.meta["clean_logit_diff"].get<double>()).margin(1e-4));
 }
 
-TEST_CASE("sae_circuit refuses a task without negatives or positives, or an unknown one, naming "
-          "the choices",
-          "[sae_circuit]") {
+TEST_CASE("sae_circuit stops when progress asks it to, in training and in patching",
+          "[sae_circuit][default-models]") {
+  auto m = load_model(default_model_path());
+  for (double stop_at : {0.2, 0.6}) {  // SAE training: 0.05–0.35; patching: 0.35–1
+    double last = 0;
+    auto progress = [&](double f) {
+      last = f;
+      return f < stop_at;
+    };
+    CHECK_THROWS_AS(probes::run_probe(probes::ProbeRegistry::builtin().get("sae_circuit"), *m, {},
+                                      {{"task", "greater_than"}, {"examples", 4}}, progress),
+                    Cancelled);
+    CHECK(last >= stop_at);
+    CHECK(last < stop_at + 0.1);
+  }
+}
+
+TEST_CASE(
+    "sae_circuit refuses a task without negatives or positives, or an unknown one, naming "
+    "the choices",
+    "[sae_circuit]") {
   auto m = load_model(default_model_path());
   for (const char* task : {"needle", "no_such_task"}) {
     const std::string e = error_of([&] { run_sae_circuit(*m, {{"task", task}}); });
@@ -201,8 +224,9 @@ TEST_CASE("sae_circuit refuses a task without negatives or positives, or an unkn
   }
   // The default vision-language model learned shapes VQA only: it solves no induction example.
   auto vlm = load_model(default_vlm_path());
-  const std::string e =
-      error_of([&] { run_sae_circuit(*vlm, {{"task", "induction"}, {"examples", 3}}); });
+  const std::string e = error_of([&] {
+    run_sae_circuit(*vlm, {{"task", "induction"}, {"examples", 3}});
+  });
   INFO(e);
   CHECK(e.find("solves none of the 24 examples of 'induction'") != std::string::npos);
   CHECK(e.find("ioi, greater_than, induction") != std::string::npos);
