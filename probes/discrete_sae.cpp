@@ -26,6 +26,13 @@ at::Tensor unit_rows(const at::Tensor& v) { return v / v.norm(2, 1, true).clamp_
 
 }  // namespace
 
+double normalizing_scale(const at::Tensor& x) {
+  if (!x.defined() || x.dim() != 2 || x.size(0) < 1 || x.size(1) < 1)
+    throw Error("The discrete SAE normalises a [rows, width] matrix of at least one row.");
+  const double mean_norm = x.detach().to(at::kCPU, at::kDouble).norm(2, 1).mean().item<double>();
+  return mean_norm > 0 ? std::sqrt(double(x.size(1))) / mean_norm : 1.0;
+}
+
 DiscreteSaeFit train_discrete_sae(const at::Tensor& x_in, const DiscreteSaeOptions& o,
                                   const Progress& progress, double lo, double hi) {
   if (!x_in.defined() || x_in.dim() != 2 || x_in.size(0) < 1 || x_in.size(1) < 1)
@@ -38,7 +45,8 @@ DiscreteSaeFit train_discrete_sae(const at::Tensor& x_in, const DiscreteSaeOptio
   // of it (inference tensors cannot be saved for backward).
   c10::InferenceMode no_inference(false);
   at::AutoGradMode grad(true);
-  const at::Tensor x = x_in.detach().to(at::kCPU, at::kFloat).clone();
+  const double scale = o.normalize ? normalizing_scale(x_in) : 1.0;
+  const at::Tensor x = (x_in.detach().to(at::kCPU, at::kFloat) * scale).contiguous();
   const int64_t d = x.size(1), k = o.latents;
 
   std::mt19937_64 rng(o.seed);
@@ -85,15 +93,18 @@ DiscreteSaeFit train_discrete_sae(const at::Tensor& x_in, const DiscreteSaeOptio
     bind();
     const at::Tensor f = s.encode(x);
     const auto [mse, l1] = losses(f, s.decode(f, x));
-    fit.mse = mse.item<double>();
     fit.l1 = l1.item<double>();
-    fit.loss = fit.mse + o.l1 * fit.l1;
+    fit.loss = mse.item<double>() + o.l1 * fit.l1;
+    fit.mse = mse.item<double>() / (scale * scale);
   }
+  // The scale folded into the weights (SAELens' fold_activation_norm_scaling_factor): for the
+  // rows as given, (x − b/s)(s W_enc) = (s x − b) W_enc, and (f W_dec + b) / s undoes the scale.
+  fit.input_scale = scale;
   fit.sae = s;
-  fit.sae.W_enc = W_enc.detach().clone();
-  fit.sae.W_dec = unit_rows(V).detach().clone();
+  fit.sae.W_enc = (W_enc.detach() * scale).contiguous();
+  fit.sae.W_dec = (unit_rows(V).detach() / scale).contiguous();
   fit.sae.b_enc = c.detach().clone();
-  fit.sae.b_dec = b.detach().clone();
+  fit.sae.b_dec = (b.detach() / scale).contiguous();
   report(progress, hi);
   return fit;
 }

@@ -272,6 +272,7 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
   so.epochs = options.integer("epochs");
   so.lr = options.number("lr");
   so.seed = seed;
+  so.normalize = options.boolean("normalize");
   const DiscreteSaeFit fit = train_discrete_sae(rows, so, progress, 0.05, 0.35);
   const std::vector<int64_t> codes = sae_codes(fit.sae, rows);  // [2E · N]
   const std::vector<int64_t> pos_codes(codes.begin(), codes.begin() + E * N);
@@ -359,6 +360,8 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
           .transpose(0, 1),
       {{"example", index_labels("", E)}, {"set", {"positive", "negative"}}, layer, head});
   std::set<int64_t> distinct(codes.begin(), codes.end());
+  const double no_code =
+      double(std::count(codes.begin(), codes.end(), int64_t(-1))) / double(codes.size());
   const double variance = (rows - rows.mean(0, true)).pow(2).mean().item<double>();
   r.meta = {{"task", task},
             {"negatives", spec.negative},
@@ -386,12 +389,15 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
               {"l1", so.l1},
               {"epochs", so.epochs},
               {"lr", so.lr},
+              {"normalize", so.normalize},
+              {"input_scale", fit.input_scale},
               {"loss", fit.loss},
               {"mse", fit.mse},
               {"mean_l1", fit.l1},
               {"input_mean_square", rows.pow(2).mean().item<double>()},
               {"explained_variance", variance > 0 ? 1 - fit.mse / variance : 1.0},
-              {"distinct_codes", distinct.size()}}}};
+              {"distinct_codes", distinct.size()},
+              {"no_code_fraction", no_code}}}};
   report(progress, 1);
   return r;
 }
@@ -427,6 +433,14 @@ std::shared_ptr<const Probe> sae_circuit_probe() {
       {"l1", T::Number, 0.02, {}, 0.0, 100.0, "sparsity penalty λ on the mean L1 of the latents"},
       {"epochs", T::Integer, 500, {}, 1.0, 1000000.0, "full-batch Adam epochs"},
       {"lr", T::Number, 1e-3, {}, 1e-7, 1.0, "Adam learning rate"},
+      {"normalize",
+       T::Boolean,
+       true,
+       {},
+       {},
+       {},
+       "scale the pooled head outputs by one constant to a mean L2 norm of √d_model before "
+       "training (SAELens' expected_average_only_in), so l1 means the same on every model"},
       {"seed", T::Integer, 0, {}, 0.0, 2147483647.0, "seed of the examples and the SAE's weights"},
       {"truth_threshold",
        T::Number,

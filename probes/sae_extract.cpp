@@ -79,14 +79,5 @@ at::Tensor encode_latents(const sae::Sae& sae, const at::Tensor& x_in, const at:
   return part.encode(x);
 }
 
-at::Tensor sae_input(const sae::Sae& sae, const at::Tensor& a) {
-  const int64_t d_in = sae.cfg.d_in;
-  if (a.dim() == 3 && a.size(2) == d_in) return a;
-  if (a.dim() == 4 && a.size(2) * a.size(3) == d_in)
-    return a.reshape({a.size(0), a.size(1), d_in});
-  throw Error("The SAE reads " + sae.cfg.hook_name + " with d_in " + std::to_string(d_in) +
-              ", but the activation there has shape " + shape_text(a) +
-              " ([batch, position, ...]), not " + std::to_string(d_in) + " values per position.");
-}
 
 }  // namespace mechscope::probes

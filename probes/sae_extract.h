@@ -29,10 +29,5 @@ FeatureExtraction extract_features(const sae::Sae& sae, const at::Tensor& x, int
 at::Tensor encode_latents(const sae::Sae& sae, const at::Tensor& x, const at::Tensor& ids,
                           int64_t chunk_rows = 1024);
 
-/// A hook point's activation [batch, pos, ...] as the SAE's input [batch, pos, d_in]: per-head
-/// points ([batch, pos, heads, d_head], e.g. hook_z) are flattened to heads · d_head, as SAELens'
-/// hook_z SAEs read them (and core/sae/sae_hooks.cpp splices them). Throws mechscope::Error
-/// naming the hook and both widths when the activation does not hold d_in values per position.
-at::Tensor sae_input(const sae::Sae& sae, const at::Tensor& activation);
 
 }  // namespace mechscope::probes

@@ -59,7 +59,7 @@ at::Tensor hook_input(const Model& model, const sae::Sae& sae, const at::Tensor&
     model.run(tokens, mask, &hooks);
   if (!captured.defined())
     throw Error("The forward pass never reached the SAE's hook point " + sae.cfg.hook_name + ".");
-  return sae_input(sae, captured);
+  return sae::sae_input(sae, captured);
 }
 
 /// Decoder rows [n, d_in] as the residual-stream vectors they add ([n, d_model], float), or an

@@ -170,6 +170,23 @@ bool known_normalization(const std::string& name) {
          name == "layer_norm" || name == "covariance_whitening";
 }
 
+namespace {
+std::string shape_text(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+}  // namespace
+at::Tensor sae_input(const Sae& sae, const at::Tensor& a) {
+  const int64_t d_in = sae.cfg.d_in;
+  if (a.dim() == 3 && a.size(2) == d_in) return a;
+  if (a.dim() == 4 && a.size(2) * a.size(3) == d_in)
+    return a.reshape({a.size(0), a.size(1), d_in});
+  throw Error("The SAE reads " + sae.cfg.hook_name + " with d_in " + std::to_string(d_in) +
+              ", but the activation there has shape " + shape_text(a) +
+              " ([batch, position, ...]), not " + std::to_string(d_in) + " values per position.");
+}
+
 void check_fits(const Sae& sae, const Model& model) {
   if (sae.cfg.hook_name.empty())
     throw Error("The SAE names no hook point (cfg.json has no hook_name, nor metadata.hook_name), "

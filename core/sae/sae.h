@@ -76,6 +76,11 @@ struct Sae {
 /// Whether SAELens 6 knows this normalize_activations value.
 bool known_normalization(const std::string& name);
 
+/// A hook point's activation [batch, position, …] as the SAE reads it, [batch, position, d_in]:
+/// per-head points ([batch, position, n_heads, d_head], e.g. hook_z) are flattened, as SAELens'
+/// hook_z SAEs read them. Throws mechscope::Error naming the hook, d_in and the shape otherwise.
+at::Tensor sae_input(const Sae& sae, const at::Tensor& activation);
+
 /// Throws mechscope::Error naming the SAE's hook and d_in and the model's when the model has no
 /// such hook point or its width there is not d_in.
 void check_fits(const Sae& sae, const Model& model);

@@ -17,18 +17,8 @@ HookFn splice_hook(std::shared_ptr<const Sae> sae, SpliceOptions options, Featur
     steer = steer.defined() ? steer + d : d;
   }
   return [sae, options, edit, steer](HookCall& call) {
-    at::Tensor x = call.value;
-    const auto shape = x.sizes().vec();
-    const int64_t d_in = sae->cfg.d_in;
-    if (x.size(-1) != d_in) {
-      if (x.dim() == 4 && x.size(-2) * x.size(-1) == d_in) {
-        x = x.reshape({x.size(0), x.size(1), d_in});
-      } else {
-        throw Error("The SAE at " + sae->cfg.hook_name + " reads " + std::to_string(d_in) +
-                    " values per position, but the hook point holds " +
-                    std::to_string(x.size(-1)) + ".");
-      }
-    }
+    const auto shape = call.value.sizes().vec();
+    const at::Tensor x = sae_input(*sae, call.value);
     at::Tensor out = x;
     if (edit || (options.replace && !options.error_term)) {
       const at::Tensor xs = x.to(sae->W_enc.scalar_type());

@@ -66,7 +66,7 @@ TEST_CASE("The options dialog is built from a probe's schema", "[gui][probes]") 
   REQUIRE(target != nullptr);
   REQUIRE(perPosition != nullptr);
   REQUIRE(topK != nullptr);
-  CHECK(target->count() == 11);
+  CHECK(target->count() == 12);  // … block, sae_feature
   CHECK(target->currentText() == QStringLiteral("z"));
   CHECK(topK->value() == 3);
   CHECK(topK->maximum() == 100);
@@ -74,7 +74,7 @@ TEST_CASE("The options dialog is built from a probe's schema", "[gui][probes]") 
   CHECK_FALSE(topK->toolTip().isEmpty());
   perPosition->setChecked(true);
   CHECK(dialog.values() == nlohmann::json({{"target", "z"}, {"per_position", true},
-                                           {"metric", "logit_diff"}, {"top_k", 3}}));
+                                           {"metric", "logit_diff"}, {"top_k", 3}, {"sae", ""}}));
   dialog.setValues(nlohmann::json::object());  // Restore defaults
   CHECK(dialog.values()["target"] == "resid_pre");
 }

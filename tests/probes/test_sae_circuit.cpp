@@ -3,9 +3,11 @@
 // against activation patching) and its refusals.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <set>
 
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
@@ -107,7 +109,12 @@ TEST_CASE("the discrete SAE trains to unit-norm decoder rows and codes every row
   o.seed = 3;
   const auto fit = probes::train_discrete_sae(x, o);
   CHECK(fit.mse < 0.2 * x.pow(2).mean().item<double>());
-  CHECK(fit.sae.W_dec.norm(2, 1).sub(1).abs().max().item<double>() < 1e-5);
+  // Trained on x × input_scale (mean row norm √8) with unit-norm decoder rows; the scale is
+  // folded into the weights, so the rows are 1 / input_scale long and the SAE reads x itself.
+  CHECK(fit.input_scale == Approx(std::sqrt(8.0) / x.norm(2, 1).mean().item<double>()));
+  CHECK((fit.sae.W_dec.norm(2, 1) * fit.input_scale).sub(1).abs().max().item<double>() < 1e-5);
+  CHECK((fit.sae.reconstruct(x) - x).pow(2).mean().item<double>() ==
+        Approx(fit.mse).epsilon(1e-4));
   const auto codes = probes::sae_codes(fit.sae, x);
   REQUIRE(codes.size() == 20);
   // Rows of the same direction get the same code, different directions different codes.
@@ -115,6 +122,46 @@ TEST_CASE("the discrete SAE trains to unit-norm decoder rows and codes every row
   CHECK(codes[0] != codes[1]);
   const auto again = probes::train_discrete_sae(x, o);
   CHECK(at::equal(again.sae.W_enc, fit.sae.W_enc));
+}
+
+TEST_CASE("normalize makes the discrete SAE's codes the same at every scale of its input",
+          "[sae_circuit]") {
+  // Six "heads", each a fixed direction in 16 dimensions whose length and direction vary a
+  // little from example to example (ten examples), at about the scale of the default model's
+  // pooled head outputs (mean row norm ≈ 1).
+  const at::Tensor i = at::arange(60, at::kDouble).view({60, 1});
+  const at::Tensor j = at::arange(16, at::kDouble).view({1, 16});
+  const at::Tensor head = at::remainder(i, 6), example = at::floor(i / 6);
+  const at::Tensor x = ((at::cos(1.7 * head * (j + 1)) * (1 + 0.3 * at::sin(example + head)) +
+                         0.15 * at::sin(2.3 * i * (j + 3))) /
+                        3)
+                           .to(at::kFloat);
+  probes::DiscreteSaeOptions o;
+  o.latents = 24;
+  o.epochs = 300;
+  o.seed = 5;
+  const auto fit = probes::train_discrete_sae(x, o);
+  const auto codes = probes::sae_codes(fit.sae, x);
+  CHECK((x * fit.input_scale).norm(2, 1).mean().item<double>() == Approx(4.0));  // √16
+  CHECK(std::set<int64_t>(codes.begin(), codes.end()).size() >= 6);
+  for (const double c : {10.0, 0.1}) {
+    INFO("input × " << c);
+    const at::Tensor xc = x * c;
+    const auto scaled = probes::train_discrete_sae(xc, o);
+    CHECK(scaled.input_scale == Approx(fit.input_scale / c));
+    CHECK(probes::sae_codes(scaled.sae, xc) == codes);
+    CHECK(scaled.mse == Approx(fit.mse * c * c).epsilon(1e-3));
+    CHECK(scaled.l1 == Approx(fit.l1).epsilon(1e-3));
+  }
+  // Without it, the same λ is a different penalty at another scale: at a tenth of the scale
+  // (‖x‖ ≈ 0.1 against a soft threshold of λ·d/2 = 0.16) almost nothing fires.
+  o.normalize = false;
+  const auto raw = probes::train_discrete_sae(x * 0.1, o);
+  CHECK(raw.input_scale == 1);
+  const auto raw_codes = probes::sae_codes(raw.sae, x * 0.1);
+  CHECK(raw_codes != codes);
+  CHECK(std::count(raw_codes.begin(), raw_codes.end(), -1) >
+        std::count(codes.begin(), codes.end(), -1) + 30);
 }
 
 TEST_CASE("sae_circuit on the default model's IOI: contract shapes, softmax, AUC, determinism",
@@ -154,6 +201,12 @@ TEST_CASE("sae_circuit on the default model's IOI: contract shapes, softmax, AUC
   CHECK(roc.at({roc.shape[0] - 1, 1}) == 1);
   CHECK(r.meta["seconds_sae"].get<double>() > 0);
   CHECK(r.meta["seconds_patching"].get<double>() > 0);
+  // normalize (the default) scaled the pooled head outputs to a mean norm of √d_model: this
+  // model's are about 1, so the scale is about √128 ≈ 11.
+  CHECK(r.meta["sae"]["normalize"] == true);
+  CHECK(r.meta["sae"]["input_scale"].get<double>() > 5);
+  CHECK(r.meta["sae"]["input_scale"].get<double>() < 20);
+  CHECK(r.meta["sae"]["no_code_fraction"].get<double>() < 0.5);
   WARN("IOI: node AUC " << auc << ", edge AUC " << r.meta["edge_auc"] << ", truth "
                         << r.meta["truth_heads"] << ", SAE " << r.meta["seconds_sae"]
                         << " s, patching " << r.meta["seconds_patching"] << " s");
