@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "tests/error_of.h"
 #include "core/image/image_file.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
@@ -24,15 +25,6 @@ namespace {
 Result run(const std::string& probe, const Model& m, const probes::ProbeInputs& in,
            const nlohmann::json& options) {
   return probes::run_probe(probes::ProbeRegistry::builtin().get(probe), m, in, options);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/error_of.h"
 #include "core/io/safetensors.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
@@ -15,15 +16,6 @@
 
 namespace mechscope::test {
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 probes::ProbeInputs gpt2_inputs() {
   probes::ProbeInputs in;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 
+#include "tests/error_of.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "core/util/error.h"
@@ -21,15 +22,6 @@
 
 namespace mechscope::test {
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 Result run_sae_circuit(const Model& m, const nlohmann::json& options) {
   return probes::run_probe(probes::ProbeRegistry::builtin().get("sae_circuit"), m, {}, options);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "tests/error_of.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "core/sae/sae.h"
@@ -24,15 +25,6 @@ namespace mechscope::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const probes::Probe& sae_probe() { return probes::ProbeRegistry::builtin().get("sae_features"); }
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "tests/error_of.h"
 #include "core/io/mapped_file.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
@@ -79,15 +80,6 @@ double sae_diff(const fs::path& a, const fs::path& b) {
   const sae::Sae x = sae::load_sae(a), y = sae::load_sae(b);
   return std::max({max_diff(x.W_enc, y.W_enc), max_diff(x.W_dec, y.W_dec),
                    max_diff(x.b_enc, y.b_enc), max_diff(x.b_dec, y.b_dec)});
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

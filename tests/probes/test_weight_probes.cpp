@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/error_of.h"
 #include "core/model/default_model.h"
 #include "core/model/loader.h"
 #include "probes/registry.h"
@@ -15,14 +16,6 @@ namespace mechscope::test {
 namespace {
 const probes::Probe& probe(const std::string& name) {
   return probes::ProbeRegistry::builtin().get(name);
-}
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 }  // namespace
 
