@@ -12,6 +12,9 @@
 #include "probes/metric.h"
 #include "probes/patching.h"
 #include "probes/result_meta.h"
+#include "probes/sae_patching.h"
+#include "core/sae/sae_io.h"
+#include "core/util/error.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
@@ -45,8 +48,44 @@ double pearson(const at::Tensor& a, const at::Tensor& b) {
   return den > 0 ? (xc * yc).sum().item<double>() / den : 0.0;
 }
 
+/// target=sae_feature: [position, latent] of the SAE in option `sae`.
+Result run_sae_feature(const Model& model, const ProbeInputs& in, const Options& options,
+                       const Progress& progress) {
+  const std::string folder = options.string("sae");
+  if (folder.empty())
+    throw Error("target=sae_feature attributes to the latents of an SAE: give option sae=DIR "
+                "(an SAELens folder).");
+  const sae::Sae sae = sae::load_sae(folder);
+  Metric metric(options.string("metric"), in);
+  report(progress, 0.1);
+  const at::Tensor effect =
+      sae_feature_attribution(model, in.tokens, *in.corrupt_tokens, sae, metric);
+  const std::vector<Axis> axes = {{"position", token_labels(model, in.tokens)},
+                                  {"latent", index_labels("F", sae.cfg.d_sae)}};
+  Result r;
+  r.title = result_title("Attribution patching (SAE features, " + sae.cfg.hook_name + ")",
+                         in.prompt);
+  r.arrays["effect"] = to_array(effect, axes);
+  r.meta = metric.meta();
+  r.meta["target"] = "sae_feature";
+  r.meta["sae"] = {{"folder", folder},
+                   {"hook", sae.cfg.hook_name},
+                   {"architecture", sae::architecture_name(sae.cfg.architecture)},
+                   {"d_sae", sae.cfg.d_sae}};
+  r.meta["note"] = "linear estimate of (patched − corrupted) metric; 0 = no effect";
+  if (options.boolean("compare")) {
+    const SaeSweepResult sweep =
+        sae_feature_sweep(model, in.tokens, *in.corrupt_tokens, sae, metric, 5, progress);
+    const at::Tensor delta = sweep.effect - metric.corrupted();
+    r.arrays["activation_effect"] = to_array(delta, axes);
+    r.meta["correlation"] = pearson(effect, delta);
+  }
+  return r;
+}
+
 Result run(const Model& model, const ProbeInputs& in, const Options& options,
            const Progress& progress) {
+  if (options.string("target") == "sae_feature") return run_sae_feature(model, in, options, progress);
   const ModelConfig& c = model.config();
   const Target target = parse_target(options.string("target"));
   const bool per_position = options.boolean("per_position");
@@ -169,10 +208,13 @@ std::shared_ptr<const Probe> attribution_patching_probe() {
       "The gradient estimate of activation patching for every activation at once: (clean − "
       "corrupted) · ∂metric/∂activation on the corrupted run. Two forward passes, one backward.";
   info.inputs = patching_inputs();
+  std::vector<std::string> targets = target_choices(true);
+  targets.push_back("sae_feature");
   info.options = {
-      {"target", OptionSpec::Type::String, "resid_pre", target_choices(true), {}, {},
+      {"target", OptionSpec::Type::String, "resid_pre", targets, {}, {},
        "which activation: residual stream, attention/MLP output, a head's z/q/k/v/pattern, "
-       "block, or neuron (mlp.hook_post)"},
+       "block, neuron (mlp.hook_post), or sae_feature (each latent of the SAE in option sae, "
+       "at each position)"},
       {"per_position", OptionSpec::Type::Boolean, false, {}, {}, {},
        "head targets: one value per head and position"},
       metric_option(),
@@ -180,10 +222,13 @@ std::shared_ptr<const Probe> attribution_patching_probe() {
        "also write effect_<target> for every target (same passes)"},
       {"compare", OptionSpec::Type::Boolean, false, {}, {}, {},
        "also run activation patching of the target (array activation_effect, as a change from "
-       "the corrupted metric) and report the correlation"}};
+       "the corrupted metric) and report the correlation"},
+      {"sae", OptionSpec::Type::String, "", {}, {}, {},
+       "target=sae_feature: the SAELens folder whose latents are attributed (spliced in with "
+       "its error term)"}};
   info.arrays = {{"effect", {"layer", "position"},
                   "estimated change of the metric; axes as activation_patching's effect, "
-                  "[layer, neuron] for neuron"},
+                  "[layer, neuron] for neuron, [position, latent] for sae_feature"},
                  {"activation_effect", {"layer", "position"}, "with compare: the real change"}};
   return std::make_shared<FunctionProbe>(std::move(info), run);
 }

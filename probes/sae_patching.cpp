@@ -3,6 +3,7 @@
 #include "probes/sae_patching.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <memory>
 
@@ -100,6 +101,42 @@ SaeSweepResult sae_feature_sweep(const Model& model, const std::vector<int64_t>&
     report(progress, 0.05 + 0.95 * double(start + rn) / double(n));
   }
   return r;
+}
+
+at::Tensor sae_feature_attribution(const Model& model, const std::vector<int64_t>& clean,
+                                   const std::vector<int64_t>& corrupt, const sae::Sae& sae_in,
+                                   Metric& metric) {
+  sae::check_fits(sae_in, model);
+  if (clean.size() != corrupt.size())
+    throw Error("The corrupted prompt has " + std::to_string(corrupt.size()) +
+                " tokens and the prompt " + std::to_string(clean.size()) + ".");
+  auto sae = std::make_shared<sae::Sae>(sae_in);
+  sae->to(model.device(), model.dtype());
+  at::AutoGradMode grad_mode(true);
+  // The latents of both rows become leaves of the graph; with the error term the forward pass is
+  // the model's own, and the gradient reaches them through the decoder.
+  at::Tensor leaf;
+  HookSet hooks;
+  sae::SpliceOptions keep;
+  keep.error_term = true;
+  sae::add_splice(hooks, sae, keep, [&leaf](at::Tensor& f) {
+    f = f.detach().requires_grad_(true);
+    leaf = f;
+  });
+  hooks.add(HookKind::LnFinalScale, -1, [](HookCall& h) { h.stop = true; });  // last position only
+  const ForwardOutput out = model.run(
+      at::cat({prompt_tensor(model, clean), prompt_tensor(model, corrupt)}), {}, &hooks);
+  const at::Tensor both = metric.raw(model.unembed(out.resid.select(1, -1)));  // [2]
+  metric.set_baselines(both[0].item<double>(), both[1].item<double>());
+  const at::Tensor m = metric.kind() == "normalized"
+                           ? (both[1] - metric.corrupted_raw()) /
+                                 (metric.clean_raw() - metric.corrupted_raw())
+                           : both[1];
+  const at::Tensor grad = torch::autograd::grad({m}, {leaf}, {}, false, false, true)[0];
+  at::NoGradGuard no_grad;
+  const at::Tensor f = leaf.detach();  // [2, pos, d_sae]
+  if (!grad.defined()) return at::zeros({f.size(1), f.size(2)}, at::kFloat);
+  return ((f[0] - f[1]) * grad[1]).to(at::kCPU).to(at::kFloat);
 }
 
 }  // namespace mechscope::probes

@@ -31,4 +31,11 @@ SaeSweepResult sae_feature_sweep(const Model& model, const std::vector<int64_t>&
                                  const std::vector<int64_t>& corrupt, const sae::Sae& sae,
                                  Metric& metric, int64_t top_k, const Progress& progress);
 
+/// Attribution patching of SAE features: (clean − corrupted latent) · ∂metric/∂latent on the
+/// corrupted run, the SAE spliced in with its error term — one forward pass of [clean; corrupted]
+/// and one backward pass. Sets `metric`'s baselines. Returns [position, latent].
+at::Tensor sae_feature_attribution(const Model& model, const std::vector<int64_t>& clean,
+                                   const std::vector<int64_t>& corrupt, const sae::Sae& sae,
+                                   Metric& metric);
+
 }  // namespace mechscope::probes

@@ -150,3 +150,54 @@ TEST_CASE("a spliced SAE reaches every probe and is recorded in the Result", "[s
   CHECK(model->standing_hooks() == nullptr);
   CHECK(test::max_abs_diff(model->forward(tokens), clean) == 0.0);
 }
+
+TEST_CASE("attribution patching of SAE features is the gradient estimate of their patching",
+          "[sae][patching]") {
+  auto model = load_model(test::golden_model("gpt2"));
+  const auto dir = test::scratch_path("sae_attribution");
+  std::filesystem::remove_all(dir);
+  const sae::Sae s = test::random_sae("blocks.1.hook_resid_pre", 32, 24, 7);
+  sae::save_sae(s, dir);
+  probes::ProbeInputs in;
+  in.tokens = kClean;
+  in.corrupt_tokens = kCorrupt;
+  in.answer_id = 75;
+  in.wrong_id = 98;
+  const auto& probe = probes::ProbeRegistry::builtin().get("attribution_patching");
+  const Result r = probes::run_probe(
+      probe, *model, in, {{"target", "sae_feature"}, {"sae", dir.string()}, {"compare", true}});
+  const Array& effect = r.array("effect");
+  REQUIRE(effect.shape == std::vector<int64_t>{7, 24});
+  CHECK(r.array("activation_effect").shape == std::vector<int64_t>{7, 24});
+  CHECK(r.meta["correlation"].is_number());
+
+  c10::InferenceMode guard;
+  auto latents = [&](const std::vector<int64_t>& tokens) {
+    at::Tensor acts;
+    HookSet hooks;
+    hooks.add("blocks.1.hook_resid_pre", [&](HookCall& h) { acts = s.encode(h.value)[0].clone(); });
+    model->run(at::tensor(tokens, at::kLong).view({1, -1}), {}, &hooks);
+    return acts;
+  };
+  const at::Tensor fc = latents(kClean), fx = latents(kCorrupt);
+  probes::Metric metric("logit_diff", in);
+  const double corrupted = r.meta["corrupted_metric"].get<double>();
+  int checked = 0;
+  for (int64_t p = 0; p < 7; ++p)
+    for (int64_t j = 0; j < 24; ++j) {
+      const float a = fc[p][j].item<float>(), b = fx[p][j].item<float>();
+      if (a == b) {
+        CHECK(effect.at({p, j}) == 0.0f);  // nothing to move
+        continue;
+      }
+      if (checked++ % 4 != 0) continue;
+      // (m(b + δ(a − b)) − m(b)) / δ → (a − b) · ∂m/∂f as δ → 0.
+      const double delta = 1e-2;
+      const double slope =
+          (patched_by_hand(*model, s, p, j, b + float(delta) * (a - b), metric) - corrupted) /
+          delta;
+      CHECK(effect.at({p, j}) == Approx(slope).epsilon(0.05).margin(2e-3));
+    }
+  CHECK(checked > 10);
+  std::filesystem::remove_all(dir);
+}
