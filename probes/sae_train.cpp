@@ -19,6 +19,7 @@
 #include "core/sae/sae_io.h"
 #include "core/session/result.h"
 #include "core/util/error.h"
+#include "core/util/memory.h"
 #include "probes/result_meta.h"
 #include "probes/sae_activations.h"
 #include "probes/tasks/task.h"
@@ -427,6 +428,12 @@ nlohmann::json Trainer::log(const SaeMetrics& metrics, const std::string& finish
 
 SaeTrainResult Trainer::run(bool require_checkpoint) {
   SaeTrainResult result;
+  // Weights, gradients and Adam's two moments of W_enc and W_dec, and a batch's latents (a few
+  // copies), before anything is allocated or written.
+  const uint64_t params = uint64_t(d_in_) * uint64_t(o_.latents);
+  check_fits_in_memory(4 * (8 * params + 6 * uint64_t(o_.batch_size) * uint64_t(o_.latents)),
+                       "Training an SAE of " + std::to_string(o_.latents) + " latents on " +
+                           o_.hook + " (d_in " + std::to_string(d_in_) + ")");
   fs::create_directories(out_);
   if (load_checkpoint()) {
     result.resumed_from = s_.step;

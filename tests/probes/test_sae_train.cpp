@@ -341,6 +341,11 @@ TEST_CASE("sae_train: prompts files, held-out lines and refusals", "[sae_train]"
     bad.k = 65;
     CHECK(error_of([&] { probes::train_sae(model, bad, dir / "x"); }) ==
           "--k must be between 1 and --latents (64), got 65.");
+    bad = o;
+    bad.latents = int64_t(1) << 36;  // terabytes: refused before anything is allocated
+    CHECK_THAT(error_of([&] { probes::train_sae(model, bad, dir / "huge"); }),
+               Catch::Contains("needs") && Catch::Contains("refusing to start"));
+    CHECK_FALSE(fs::exists(dir / "huge"));
     CHECK_THAT(error_of([&] { probes::train_sae(model, o, dir / "fresh", true); }),
                Catch::Contains("There is no checkpoint to resume in"));
     fs::create_directories(dir / "garbled");
