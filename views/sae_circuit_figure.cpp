@@ -46,11 +46,13 @@ QString SaeCircuitView::caption() const {
 
 BarFigure SaeCircuitView::headsFigure() const {
   BarFigure f;
-  f.xTitle = tr("head (top %1 by score)").arg(kTopHeads);
+  const auto ranked = rankedHeads();
+  f.xTitle = int(ranked.size()) < layers_ * heads_ ? tr("head (top %1 by score)").arg(ranked.size())
+                                                    : tr("head (all %1, by score)").arg(ranked.size());
   f.yTitle = tr("head score");
   BarSeries bars{tr("head score (softmax of codes only on positives)"), seriesColor(0), {}};
   BarSeries line{tr("patching effect"), seriesColor(1), {}};
-  for (const RankedHead& h : rankedHeads()) {
+  for (const RankedHead& h : ranked) {
     f.categories << h.label;
     bars.values.push_back(h.score);
     if (!effect_.empty()) line.values.push_back(effect_[size_t(h.layer) * heads_ + h.head]);
