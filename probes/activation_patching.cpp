@@ -94,7 +94,7 @@ std::shared_ptr<const Probe> activation_patching_probe() {
                     "(each latent of the SAE in option sae, at each position)"};
   OptionSpec sae{"sae", OptionSpec::Type::String, "", {}, {}, {},
                  "target=sae_feature: the SAELens folder whose latents are patched (spliced in "
-                 "with its error term, so only the patched latent changes the run)"};
+                 "with its error term, so only the patched latent changes the run)", "folder"};
   OptionSpec per_position{"per_position", OptionSpec::Type::Boolean, false, {}, {}, {},
                           "head targets: patch each head at each position separately"};
   OptionSpec top_k{"top_k", OptionSpec::Type::Integer, 5, {}, 1.0, 100.0,

@@ -225,7 +225,7 @@ std::shared_ptr<const Probe> attribution_patching_probe() {
        "the corrupted metric) and report the correlation"},
       {"sae", OptionSpec::Type::String, "", {}, {}, {},
        "target=sae_feature: the SAELens folder whose latents are attributed (spliced in with "
-       "its error term)"}};
+       "its error term)", "folder"}};
   info.arrays = {{"effect", {"layer", "position"},
                   "estimated change of the metric; axes as activation_patching's effect, "
                   "[layer, neuron] for neuron, [position, latent] for sae_feature"},

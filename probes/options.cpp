@@ -97,6 +97,7 @@ json options_schema(const std::vector<OptionSpec>& specs) {
   for (const OptionSpec& s : specs) {
     json p = {{"type", type_name(s.type)}, {"default", s.default_value}, {"description", s.help}};
     if (!s.choices.empty()) p["enum"] = s.choices;
+    if (!s.path.empty()) p["format"] = s.path;
     if (s.min) p["minimum"] = *s.min;
     if (s.max) p["maximum"] = *s.max;
     properties[s.name] = p;
@@ -132,6 +133,10 @@ std::vector<OptionSpec> options_from_schema(const json& schema) {
     if (p.contains("minimum") && p.at("minimum").is_number()) s.min = p.at("minimum").get<double>();
     if (p.contains("maximum") && p.at("maximum").is_number()) s.max = p.at("maximum").get<double>();
     s.help = p.value("description", "");
+    if (p.contains("format") && p.at("format").is_string()) {
+      const std::string f = p.at("format").get<std::string>();
+      if (f == "folder" || f == "file") s.path = f;
+    }
     specs.push_back(std::move(s));
   }
   return specs;

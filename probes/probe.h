@@ -40,6 +40,9 @@ struct OptionSpec {
   std::vector<std::string> choices;     ///< Strings only: the allowed values (empty: any).
   std::optional<double> min, max;       ///< Numbers only: the allowed range (inclusive).
   std::string help;
+  /// Strings only: "folder" or "file" when the value names one (schema "format"; the workbench's
+  /// options dialog offers Browse…); empty otherwise.
+  std::string path = {};
 };
 
 const char* type_name(OptionSpec::Type type);  // "integer", "number", "boolean", "string"

@@ -316,7 +316,8 @@ std::shared_ptr<const Probe> sae_features_probe() {
   info.inputs = {{Input::Prompt, true, "the prompt"},
                  {Input::Image, false, "the image (vision-language models)"}};
   info.options = {
-      {"sae", T::String, "", {}, {}, {}, "the SAE: an SAELens folder (cfg.json + sae_weights.safetensors)"},
+      {"sae", T::String, "", {}, {}, {}, "the SAE: an SAELens folder (cfg.json + sae_weights.safetensors)",
+       "folder"},
       {"top_k", T::Integer, 10, {}, 1.0, 1000.0, "features listed per position"},
       {"detail_features", T::Integer, 64, {}, 0.0, 4096.0,
        "features given decoder tokens and examples: those in some position's top list, the "
@@ -328,7 +329,7 @@ std::shared_ptr<const Probe> sae_features_probe() {
       {"examples_task", T::String, "", task_choices(), {}, {},
        "top-activating examples from this task's samples"},
       {"examples_prompts", T::String, "", {}, {}, {},
-       "top-activating examples from this file (one prompt per line)"},
+       "top-activating examples from this file (one prompt per line)", "file"},
       {"examples", T::Integer, 64, {}, 1.0, 100000.0, "examples drawn (task) or read (file)"},
       {"top_examples", T::Integer, 10, {}, 1.0, 1000.0, "examples kept per feature"},
       {"seed", T::Integer, 0, {}, 0.0, 2147483647.0, "with examples_task: seed of the samples"}};

@@ -4,7 +4,9 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -61,7 +63,24 @@ ProbeOptionsDialog::ProbeOptionsDialog(const probes::ProbeInfo& info, const nloh
     w->setToolTip(QString::fromStdString(s.help));
     auto* label = new QLabel(QString::fromStdString(s.name), this);
     label->setToolTip(w->toolTip());
-    form->addRow(label, w);
+    if (auto* line = qobject_cast<QLineEdit*>(w); line && !s.path.empty()) {
+      // A folder or file: typed, or chosen with Browse….
+      auto* row = new QHBoxLayout;
+      auto* browse = new QPushButton(tr("Browse…"), this);
+      browse->setObjectName(QString::fromStdString("browse_" + s.name));
+      row->addWidget(line, 1);
+      row->addWidget(browse);
+      const bool folder = s.path == "folder";
+      connect(browse, &QPushButton::clicked, this, [this, line, folder, label] {
+        const QString chosen =
+            folder ? QFileDialog::getExistingDirectory(this, label->text(), line->text())
+                   : QFileDialog::getOpenFileName(this, label->text(), line->text());
+        if (!chosen.isEmpty()) line->setText(chosen);
+      });
+      form->addRow(label, row);
+    } else {
+      form->addRow(label, w);
+    }
     editors_[s.name] = w;
   }
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel |

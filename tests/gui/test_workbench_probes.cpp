@@ -3,6 +3,8 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QPushButton>
+#include <QLineEdit>
 #include <QMenu>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -77,6 +79,13 @@ TEST_CASE("The options dialog is built from a probe's schema", "[gui][probes]") 
                                            {"metric", "logit_diff"}, {"top_k", 3}, {"sae", ""}}));
   dialog.setValues(nlohmann::json::object());  // Restore defaults
   CHECK(dialog.values()["target"] == "resid_pre");
+  // A folder option gets Browse… beside its text; what is typed is its value.
+  CHECK(dialog.findChild<QPushButton*>(QStringLiteral("browse_sae")) != nullptr);
+  CHECK(dialog.findChild<QPushButton*>(QStringLiteral("browse_metric")) == nullptr);
+  auto* sae = qobject_cast<QLineEdit*>(dialog.editor("sae"));
+  REQUIRE(sae != nullptr);
+  sae->setText(QStringLiteral("/some/sae"));
+  CHECK(dialog.values()["sae"] == "/some/sae");
 }
 
 TEST_CASE("Activation patching runs from the workbench on the default model",

@@ -46,6 +46,9 @@ TEST_CASE("the registry lists every built-in probe once, with its contract", "[p
   CHECK(j["options"]["properties"]["target"]["default"] == "resid_pre");
   CHECK(j["options"]["properties"]["metric"]["enum"].size() == 4);
   CHECK(j["arrays"][0]["name"] == "effect");
+  CHECK(j["options"]["properties"]["sae"]["format"] == "folder");
+  for (const auto& spec : probes::options_from_schema(j["options"]))  // round trip
+    CHECK(spec.path == (spec.name == "sae" ? "folder" : ""));
   CHECK(registry.get("logit_lens").info().to_json()["inputs"][1]["required"] == false);
 }
 
