@@ -8,8 +8,6 @@
 #include "probes/patching.h"
 #include "probes/result_meta.h"
 #include "probes/sae_patching.h"
-#include "core/sae/sae_io.h"
-#include "core/util/error.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
@@ -19,17 +17,12 @@ namespace {
 /// target=sae_feature: effect [position, latent] of the SAE given by option `sae`.
 Result run_sae_feature(const Model& model, const ProbeInputs& in, const Options& options,
                        const Progress& progress) {
-  const std::string folder = options.string("sae");
-  if (folder.empty())
-    throw Error("target=sae_feature patches the latents of an SAE: give option sae=DIR (an "
-                "SAELens folder).");
-  const sae::Sae sae = sae::load_sae(folder);
+  const sae::Sae sae = sae_from_options(options);
   Metric metric(options.string("metric"), in);
   const int64_t k = options.integer("top_k");
   const SaeSweepResult sweep =
       sae_feature_sweep(model, in.tokens, *in.corrupt_tokens, sae, metric, k, progress);
-  std::vector<Axis> axes = {{"position", token_labels(model, in.tokens)},
-                            {"latent", index_labels("F", sae.cfg.d_sae)}};
+  std::vector<Axis> axes = sae_feature_axes(model, in.tokens, sae.cfg.d_sae);
   Result r;
   r.title = result_title("Activation patching (SAE features, " + sae.cfg.hook_name + ")",
                          in.prompt);
@@ -40,11 +33,7 @@ Result run_sae_feature(const Model& model, const ProbeInputs& in, const Options&
     r.arrays["top_token"] = to_array(sweep.top_token, axes);
   }
   r.meta = metric.meta();
-  r.meta["target"] = "sae_feature";
-  r.meta["sae"] = {{"folder", folder},
-                   {"hook", sae.cfg.hook_name},
-                   {"architecture", sae::architecture_name(sae.cfg.architecture)},
-                   {"d_sae", sae.cfg.d_sae}};
+  add_sae_feature_meta(r.meta, options.string("sae"), sae);
   r.meta["patched_cells"] = sweep.patched;
   if (sweep.top_token.defined()) r.meta["token_strings"] = token_strings(model, sweep.top_token);
   return r;
@@ -92,14 +81,11 @@ std::shared_ptr<const Probe> activation_patching_probe() {
                     "which activation to patch: residual stream, attention/MLP output, a head's "
                     "z/q/k/v/pattern, block (resid_pre, attn_out and mlp_out), or sae_feature "
                     "(each latent of the SAE in option sae, at each position)"};
-  OptionSpec sae{"sae", OptionSpec::Type::String, "", {}, {}, {},
-                 "target=sae_feature: the SAELens folder whose latents are patched (spliced in "
-                 "with its error term, so only the patched latent changes the run)", "folder"};
   OptionSpec per_position{"per_position", OptionSpec::Type::Boolean, false, {}, {}, {},
                           "head targets: patch each head at each position separately"};
   OptionSpec top_k{"top_k", OptionSpec::Type::Integer, 5, {}, 1.0, 100.0,
                    "next tokens kept for each patched run"};
-  info.options = {target, per_position, metric_option(), top_k, sae};
+  info.options = {target, per_position, metric_option(), top_k, sae_target_option()};
   info.arrays = {
       {"effect", {"layer", "position"},
        "metric with the clean activation patched in; [layer, head] for head targets, [layer, "

@@ -13,7 +13,6 @@
 #include "probes/patching.h"
 #include "probes/result_meta.h"
 #include "probes/sae_patching.h"
-#include "core/sae/sae_io.h"
 #include "core/util/error.h"
 #include "probes/tensors.h"
 
@@ -51,27 +50,18 @@ double pearson(const at::Tensor& a, const at::Tensor& b) {
 /// target=sae_feature: [position, latent] of the SAE in option `sae`.
 Result run_sae_feature(const Model& model, const ProbeInputs& in, const Options& options,
                        const Progress& progress) {
-  const std::string folder = options.string("sae");
-  if (folder.empty())
-    throw Error("target=sae_feature attributes to the latents of an SAE: give option sae=DIR "
-                "(an SAELens folder).");
-  const sae::Sae sae = sae::load_sae(folder);
+  const sae::Sae sae = sae_from_options(options);
   Metric metric(options.string("metric"), in);
   report(progress, 0.1);
   const at::Tensor effect =
       sae_feature_attribution(model, in.tokens, *in.corrupt_tokens, sae, metric);
-  const std::vector<Axis> axes = {{"position", token_labels(model, in.tokens)},
-                                  {"latent", index_labels("F", sae.cfg.d_sae)}};
+  const std::vector<Axis> axes = sae_feature_axes(model, in.tokens, sae.cfg.d_sae);
   Result r;
   r.title = result_title("Attribution patching (SAE features, " + sae.cfg.hook_name + ")",
                          in.prompt);
   r.arrays["effect"] = to_array(effect, axes);
   r.meta = metric.meta();
-  r.meta["target"] = "sae_feature";
-  r.meta["sae"] = {{"folder", folder},
-                   {"hook", sae.cfg.hook_name},
-                   {"architecture", sae::architecture_name(sae.cfg.architecture)},
-                   {"d_sae", sae.cfg.d_sae}};
+  add_sae_feature_meta(r.meta, options.string("sae"), sae);
   r.meta["note"] = "linear estimate of (patched − corrupted) metric; 0 = no effect";
   if (options.boolean("compare")) {
     const SaeSweepResult sweep =
@@ -223,9 +213,7 @@ std::shared_ptr<const Probe> attribution_patching_probe() {
       {"compare", OptionSpec::Type::Boolean, false, {}, {}, {},
        "also run activation patching of the target (array activation_effect, as a change from "
        "the corrupted metric) and report the correlation"},
-      {"sae", OptionSpec::Type::String, "", {}, {}, {},
-       "target=sae_feature: the SAELens folder whose latents are attributed (spliced in with "
-       "its error term)", "folder"}};
+      sae_target_option()};
   info.arrays = {{"effect", {"layer", "position"},
                   "estimated change of the metric; axes as activation_patching's effect, "
                   "[layer, neuron] for neuron, [position, latent] for sae_feature"},

@@ -9,7 +9,9 @@
 
 #include "core/model/model.h"
 #include "core/sae/sae_hooks.h"
+#include "core/sae/sae_io.h"
 #include "core/util/error.h"
+#include "probes/result_meta.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
@@ -25,6 +27,34 @@ int hook_layer(const Model& model, const std::string& name) {
 }
 
 }  // namespace
+
+OptionSpec sae_target_option() {
+  return {"sae", OptionSpec::Type::String, "", {}, {}, {},
+          "target=sae_feature: the SAELens folder whose latents are patched (spliced in with its "
+          "error term, so only the patched latent changes the run)",
+          "folder"};
+}
+
+sae::Sae sae_from_options(const Options& options) {
+  const std::string folder = options.string("sae");
+  if (folder.empty())
+    throw Error("target=sae_feature works on the latents of an SAE: give option sae=DIR (an "
+                "SAELens folder).");
+  return sae::load_sae(folder);
+}
+
+std::vector<Axis> sae_feature_axes(const Model& model, const std::vector<int64_t>& tokens,
+                                   int64_t d_sae) {
+  return {{"position", token_labels(model, tokens)}, {"latent", index_labels("F", d_sae)}};
+}
+
+void add_sae_feature_meta(nlohmann::json& meta, const std::string& folder, const sae::Sae& sae) {
+  meta["target"] = "sae_feature";
+  meta["sae"] = {{"folder", folder},
+                 {"hook", sae.cfg.hook_name},
+                 {"architecture", sae::architecture_name(sae.cfg.architecture)},
+                 {"d_sae", sae.cfg.d_sae}};
+}
 
 SaeSweepResult sae_feature_sweep(const Model& model, const std::vector<int64_t>& clean,
                                  const std::vector<int64_t>& corrupt, const sae::Sae& sae_in,

@@ -4,7 +4,11 @@
 /// one position of the corrupted run takes its clean value.
 #include <ATen/Tensor.h>
 
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
+
+#include "core/session/result.h"
 
 #include "core/sae/sae.h"
 #include "probes/metric.h"
@@ -15,6 +19,21 @@ class Model;
 }
 
 namespace mechscope::probes {
+
+/// The patching probes' option `sae` (the folder target=sae_feature reads), shown with Browse….
+OptionSpec sae_target_option();
+
+/// The SAE option `sae` names; throws mechscope::Error when it is empty (target=sae_feature needs
+/// it) or the folder does not load.
+sae::Sae sae_from_options(const Options& options);
+
+/// [position (the prompt's tokens), latent (F0 …)]: the axes of a sae_feature `effect`.
+std::vector<Axis> sae_feature_axes(const Model& model, const std::vector<int64_t>& tokens,
+                                   int64_t d_sae);
+
+/// {"target": "sae_feature", "sae": {folder, hook, architecture, d_sae}}, merged into a
+/// patching Result's meta.
+void add_sae_feature_meta(nlohmann::json& meta, const std::string& folder, const sae::Sae& sae);
 
 struct SaeSweepResult {
   at::Tensor effect;     ///< [position, latent] metric of each patched run

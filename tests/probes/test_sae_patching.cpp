@@ -38,6 +38,25 @@ double patched_by_hand(const Model& model, const sae::Sae& s, int64_t p, int64_t
   return metric(probes::last_position(out.logits)).item<double>();
 }
 
+/// The IOI-like golden-model inputs both patching tests use.
+probes::ProbeInputs patching_inputs() {
+  probes::ProbeInputs in;
+  in.tokens = kClean;
+  in.corrupt_tokens = kCorrupt;
+  in.answer_id = 75;
+  in.wrong_id = 98;
+  return in;
+}
+
+/// The SAE's latents [pos, d_sae] at its hook on an unspliced run of `tokens`.
+at::Tensor latents(const Model& model, const sae::Sae& s, const std::vector<int64_t>& tokens) {
+  at::Tensor acts;
+  HookSet hooks;
+  hooks.add(s.cfg.hook_name, [&](HookCall& h) { acts = s.encode(h.value)[0].clone(); });
+  model.run(at::tensor(tokens, at::kLong).view({1, -1}), {}, &hooks);
+  return acts;
+}
+
 }  // namespace
 
 TEST_CASE("activation patching of SAE features matches hand-made patched runs", "[sae][patching]") {
@@ -48,11 +67,7 @@ TEST_CASE("activation patching of SAE features matches hand-made patched runs", 
   const sae::Sae s = test::random_sae("blocks.1.hook_resid_pre", 32, 24, 7);
   sae::save_sae(s, dir);
 
-  probes::ProbeInputs in;
-  in.tokens = kClean;
-  in.corrupt_tokens = kCorrupt;
-  in.answer_id = 75;
-  in.wrong_id = 98;
+  const probes::ProbeInputs in = patching_inputs();
   const auto& probe = probes::ProbeRegistry::builtin().get("activation_patching");
   const Result r = probes::run_probe(probe, *model, in,
                                      {{"target", "sae_feature"}, {"sae", dir.string()}});
@@ -65,14 +80,7 @@ TEST_CASE("activation patching of SAE features matches hand-made patched runs", 
   CHECK(r.meta["sae"]["hook"] == "blocks.1.hook_resid_pre");
 
   // The latents of both runs, to know which cells change.
-  auto latents = [&](const std::vector<int64_t>& tokens) {
-    at::Tensor acts;
-    HookSet hooks;
-    hooks.add("blocks.1.hook_resid_pre", [&](HookCall& h) { acts = s.encode(h.value)[0].clone(); });
-    model->run(at::tensor(tokens, at::kLong).view({1, -1}), {}, &hooks);
-    return acts;
-  };
-  const at::Tensor fc = latents(kClean), fx = latents(kCorrupt);
+  const at::Tensor fc = latents(*model, s, kClean), fx = latents(*model, s, kCorrupt);
   probes::Metric metric("logit_diff", in);
   const double corrupted = r.meta["corrupted_metric"].get<double>();
   int64_t changed = 0, checked = 0;
@@ -158,11 +166,7 @@ TEST_CASE("attribution patching of SAE features is the gradient estimate of thei
   std::filesystem::remove_all(dir);
   const sae::Sae s = test::random_sae("blocks.1.hook_resid_pre", 32, 24, 7);
   sae::save_sae(s, dir);
-  probes::ProbeInputs in;
-  in.tokens = kClean;
-  in.corrupt_tokens = kCorrupt;
-  in.answer_id = 75;
-  in.wrong_id = 98;
+  const probes::ProbeInputs in = patching_inputs();
   const auto& probe = probes::ProbeRegistry::builtin().get("attribution_patching");
   const Result r = probes::run_probe(
       probe, *model, in, {{"target", "sae_feature"}, {"sae", dir.string()}, {"compare", true}});
@@ -172,14 +176,7 @@ TEST_CASE("attribution patching of SAE features is the gradient estimate of thei
   CHECK(r.meta["correlation"].is_number());
 
   c10::InferenceMode guard;
-  auto latents = [&](const std::vector<int64_t>& tokens) {
-    at::Tensor acts;
-    HookSet hooks;
-    hooks.add("blocks.1.hook_resid_pre", [&](HookCall& h) { acts = s.encode(h.value)[0].clone(); });
-    model->run(at::tensor(tokens, at::kLong).view({1, -1}), {}, &hooks);
-    return acts;
-  };
-  const at::Tensor fc = latents(kClean), fx = latents(kCorrupt);
+  const at::Tensor fc = latents(*model, s, kClean), fx = latents(*model, s, kCorrupt);
   probes::Metric metric("logit_diff", in);
   const double corrupted = r.meta["corrupted_metric"].get<double>();
   int checked = 0;
