@@ -10,6 +10,7 @@
 #include "core/model/rotary.h"
 #include "core/util/cancel.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 
 namespace mechscope {
 namespace {
@@ -21,14 +22,14 @@ at::Tensor soft_cap(const at::Tensor& x, double cap) {
   return cap > 0 ? at::tanh(x / cap) * cap : x;
 }
 
-/// x [..., in] · wᵀ + b → [..., out], as at::linear (`w` [out, in], `b` [out] or undefined). A
-/// single f32 row on the CPU (generation's one new token) is a matrix–vector product: OpenBLAS's
-/// GEMM with one row reads the weight about 3× slower than its GEMV (SmolLM2-135M: 143 of 163 ms
-/// per generated token were one-row GEMMs).
+/// x [..., in] · wᵀ + b → [..., out] (`w` [out, in], `b` [out] or undefined): oneDNN's sgemm when
+/// the process has it (core/util/gemm.h). Without it, a single f32 row on the CPU (generation's
+/// one new token) is a matrix–vector product: OpenBLAS's GEMM with one row reads the weight about
+/// 3× slower than its GEMV (SmolLM2-135M: 143 of 163 ms per generated token were one-row GEMMs).
 at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
-  if (x.numel() != x.size(-1) || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
-      w.scalar_type() != at::kFloat)
-    return at::linear(x, w, b);
+  if (fast_cpu_gemm() || x.numel() != x.size(-1) || !x.device().is_cpu() ||
+      x.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat)
+    return mechscope::linear(x, w, b);
   const at::Tensor row = x.reshape({-1});                              // [in]
   at::Tensor y = b.defined() ? at::addmv(b, w, row) : at::mv(w, row);  // [out]
   std::vector<int64_t> shape = x.sizes().vec();
@@ -366,32 +367,61 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
   if (run.cache != nullptr)
     std::tie(kh, vh) = run.cache->append(l, kh, vh);  // [batch, KV, cached + pos, d_head]
   const int64_t Tk = kh.size(2), G = cfg_.n_groups();
-  // Grouped-query attention without copying keys and values per head: query head h reads
-  // key/value head h / G, so the G query heads of a group are G·pos rows of one product.
-  at::Tensor qg = qh.reshape({B, KV, G * T, dh});  // [batch, KV, G·pos, d_head]
-  // Scores and softmax in f32 even for f16/bf16 weights (as HF does). Gemma 2/3 divide by
-  // √query_pre_attn_scalar instead of √d_head, and Gemma 2 soft-caps the scores before masking.
-  at::Tensor scores = at::matmul(qg, kh.transpose(-1, -2))
-                          .view({B, H, T, Tk})
-                          .to(at::kFloat)
-                          .mul_(1.0 / cfg_.attn_scale.value_or(std::sqrt(double(dh))));
+  // Gemma 2/3 divide by √query_pre_attn_scalar instead of √d_head.
+  const double scale = 1.0 / cfg_.attn_scale.value_or(std::sqrt(double(dh)));
+  // Query head h reads key/value head h / G (grouped-query attention). f32 inference on the CPU
+  // with oneDNN: one product per (batch, head), read in place from the strided q, k and v (the
+  // key and value heads expanded, not copied) and written straight into z's [batch, pos, H,
+  // d_head] layout. Otherwise the G query heads of a group are G·pos rows of one product.
+  const bool fast = fast_gemm_takes({&qh, &kh, &vh});
+  at::Tensor scores;  // [batch, H, q, k], f32 even for f16/bf16 weights (as HF does)
+  if (fast) {
+    scores = batched_matmul(qh.reshape({B, KV, G, T, dh}),
+                            kh.unsqueeze(2).expand({B, KV, G, Tk, dh}).transpose(-1, -2), scale)
+                 .view({B, H, T, Tk});
+  } else {
+    scores = at::matmul(qh.reshape({B, KV, G * T, dh}), kh.transpose(-1, -2))
+                 .view({B, H, T, Tk})
+                 .to(at::kFloat)
+                 .mul_(scale);
+  }
+  // Gemma 2 soft-caps the scores before masking.
   scores = soft_cap(scores, cfg_.attn_scores_soft_cap);
-  // [batch, H, q, k]; masked entries get the lowest float, so a row with no allowed key (a
-  // padding query) becomes uniform instead of NaN.
+  // Masked entries get the lowest float, so a row with no allowed key (a padding query) becomes
+  // uniform instead of NaN.
   if (allowed.defined())
     scores.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());
   run.hook(HookKind::AttnScores, l, scores);
   at::Tensor pattern = at::softmax(scores, -1);  // [batch, H, q, k]
   run.hook(HookKind::Pattern, l, pattern);
-  at::Tensor z = at::matmul(pattern.to(vh.scalar_type()).reshape({B, KV, G * T, Tk}), vh)
-                     .view({B, H, T, dh})
-                     .transpose(1, 2);  // [batch, pos, H, d_head]
+  at::Tensor z;  // [batch, pos, H, d_head]
+  if (fast && fast_gemm_takes({&pattern})) {
+    at::Tensor out = at::empty({B, T, H, dh}, vh.options());
+    z = batched_matmul(pattern.reshape({B, KV, G, T, Tk}),
+                       vh.unsqueeze(2).expand({B, KV, G, Tk, dh}), 1.0,
+                       out.view({B, T, KV, G, dh}).permute({0, 2, 3, 1, 4}))
+            .permute({0, 3, 1, 2, 4})
+            .reshape({B, T, H, dh});
+  } else {
+    z = at::matmul(pattern.to(vh.scalar_type()).reshape({B, KV, G * T, Tk}), vh)
+            .view({B, H, T, dh})
+            .transpose(1, 2);
+  }
   run.hook(HookKind::Z, l, z);
   if (run.wants(HookKind::Result, l)) {
     at::Tensor w_o = L.o_w.unflatten(1, {H, dh}).permute({1, 2, 0});  // [H, d_head, d_model]
-    at::Tensor result = at::bmm(z.reshape({B * T, H, dh}).transpose(0, 1), w_o)  // [H, BT, D]
-                            .transpose(0, 1)
-                            .view({B, T, H, cfg_.d_model});  // [batch, pos, H, d_model]
+    at::Tensor result;  // [batch, pos, H, d_model]
+    if (fast_gemm_takes({&z, &w_o})) {
+      const int64_t D = cfg_.d_model;
+      at::Tensor out = at::empty({B, T, H, D}, z.options());
+      batched_matmul(z.permute({2, 0, 1, 3}), w_o.unsqueeze(1).expand({H, B, dh, D}), 1.0,
+                     out.permute({2, 0, 1, 3}));  // [H, batch, pos, ·]
+      result = out;
+    } else {
+      result = at::bmm(z.reshape({B * T, H, dh}).transpose(0, 1), w_o)  // [H, BT, D]
+                   .transpose(0, 1)
+                   .view({B, T, H, cfg_.d_model});
+    }
     run.hook(HookKind::Result, l, result);
     // The output is the sum of the heads' results, so a replacement or an in-place edit of any
     // head takes effect (inference tensors have no version counter to tell an edit apart).

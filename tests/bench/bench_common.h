@@ -3,6 +3,8 @@
 // folder that mechscope, HF transformers and TransformerLens all load), and a minimal hand-written
 // GPT-2 forward pass on the model's own weight tensors (the "plain LibTorch" yardstick).
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,10 +15,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
+#include "core/util/threads.h"
 
 namespace mechscope::bench {
 
@@ -132,6 +136,19 @@ inline void write_gpt2_small(const fs::path& dir) {
   t["transformer.ln_f.weight"] = at::ones({D});
   t["transformer.ln_f.bias"] = at::zeros({D});
   write_safetensors(dir / "model.safetensors", t);
+}
+
+/// Runs `fn` under the thread policy that is fastest for plain LibTorch here (its products on
+/// OpenBLAS): one intra-op thread, OpenBLAS on every core (tests/bench/README.md). mechscope's
+/// own policy (configure_threads()) is restored afterwards.
+template <class F>
+void under_openblas_policy(F&& fn) {
+  using SetThreads = void (*)(int);
+  auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  at::set_num_threads(1);
+  if (set != nullptr) set(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  fn();
+  configure_threads();
 }
 
 /// A minimal GPT-2 forward pass (learned positions, pre-LayerNorm, tanh GELU, tied unembedding)

@@ -174,7 +174,12 @@ TEST_CASE("KV cache: runs in pieces give the logits and activations of one run",
         INFO("positions " << at << "…" << at + n - 1);
         CHECK(cache.length() == at + n);
         CHECK(max_abs_diff(out.logits, full_logits.slice(1, at, at + n)) <= 1e-4);
-        CHECK(max_abs_diff(z, full.at("blocks.1.attn.hook_z").slice(1, at, at + n)) <= 1e-5);
+        // Pieces and the whole run multiply matrices of other shapes, so the products may sum in
+        // another order: float32 rounding, relative to the activation's size.
+        const at::Tensor z_full = full.at("blocks.1.attn.hook_z").slice(1, at, at + n);
+        const double scale = std::max(1.0, z_full.abs().max().item<double>());
+        INFO("max |z| " << scale);
+        CHECK(max_abs_diff(z, z_full) <= 1e-5 * scale);
         at += n;
       }
     }
