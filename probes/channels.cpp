@@ -9,6 +9,7 @@
 
 #include "core/model/model.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 #include "probes/builtin.h"
 #include "probes/metric.h"
 #include "probes/patching.h"
@@ -67,7 +68,7 @@ Result run(const Model& model, const ProbeInputs& in, const Options& options,
   const at::Tensor V = f.W_V[sl][sh].to(at::kDouble), O = f.W_O[sl][sh].to(at::kDouble);
   FactoredSvd svd = factored_svd(V, O);  // U [D, r], S [r], Vh [r, D]
   const at::Tensor W_U = model.weights().unembed_w.to(at::kFloat).t();
-  const at::Tensor peak_logits = at::matmul(svd.Vh, W_U);
+  const at::Tensor peak_logits = mechscope::mm(svd.Vh, W_U);
   const at::Tensor peak = peak_logits.gather(1, peak_logits.abs().argmax(1, true));
   const at::Tensor sign = at::where(peak < 0, -at::ones_like(peak), at::ones_like(peak));  // [r, 1]
   svd.Vh = svd.Vh * sign;

@@ -7,6 +7,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include "core/model/model.h"
+#include "core/util/gemm.h"
 #include "probes/builtin.h"
 #include "probes/result_meta.h"
 #include "probes/tensors.h"
@@ -32,7 +33,7 @@ at::Tensor scores(const at::Tensor& V, const at::Tensor& O, const at::Tensor& X,
   // ‖V_s O_s X_r Y_rᵀ‖ = ‖Rv_s (O_s X_r) Ry_rᵀ‖; every O_s X_r from one f32 GEMM.
   const int64_t S = O.size(0), R = X.size(0), r = O.size(1), D = O.size(2);
   const at::Tensor mid =
-      at::matmul(O.to(at::kFloat).reshape({S * r, D}),
+      mechscope::mm(O.to(at::kFloat).reshape({S * r, D}),
                  X.to(at::kFloat).permute({1, 0, 2}).reshape({D, R * r}))  // [S r, R r]
           .view({S, r, R, r})
           .permute({0, 2, 1, 3});  // [S, R, r, r]

@@ -6,6 +6,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include "core/model/model.h"
+#include "core/util/gemm.h"
 #include "probes/builtin.h"
 #include "probes/result_meta.h"
 #include "probes/row_top_k.h"
@@ -33,7 +34,7 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
   const at::Tensor W_U = model.weights().unembed_w.to(at::kFloat).t();  // [d_model, d_vocab]
   const at::Tensor W_E = model.weights().embed.to(at::kFloat);          // [d_vocab, d_model]
   // The full OV circuit's non-zero eigenvalues are those of W_O (W_U W_E) W_V [d_head, d_head].
-  const at::Tensor UE = at::matmul(W_U, W_E).to(at::kDouble);  // [d_model, d_model]
+  const at::Tensor UE = mechscope::mm(W_U, W_E).to(at::kDouble);  // [d_model, d_model]
   at::Tensor out_tokens = at::empty({L, H, C, k}, at::kFloat);
   at::Tensor in_tokens = at::empty({L, H, C, k}, at::kFloat);
   at::Tensor copying = at::empty({L, H}, at::kFloat);
@@ -41,12 +42,12 @@ Result run(const Model& model, const ProbeInputs&, const Options& options,
   for (int64_t l = 0; l < L; ++l) {
     // Every head's directions of this layer at once: rows (head, component).
     at::Tensor out_logits =
-        at::matmul(ov.Vh[l].narrow(1, 0, C).reshape({H * C, c.d_model}), W_U);  // [H C, V]
+        mechscope::mm(ov.Vh[l].narrow(1, 0, C).reshape({H * C, c.d_model}), W_U);  // [H C, V]
     // Signs: u_c and vh_c flip together so that vh_c's largest-magnitude logit is positive.
     const at::Tensor peak = out_logits.gather(1, out_logits.abs().argmax(1, true));  // [H dh, 1]
     const at::Tensor sign = at::where(peak < 0, -at::ones_like(peak), at::ones_like(peak));
     out_logits.mul_(sign);
-    at::Tensor in_logits = at::matmul(
+    at::Tensor in_logits = mechscope::mm(
         ov.U[l].transpose(-1, -2).narrow(1, 0, C).reshape({H * C, c.d_model}), W_Et);  // [H C, V]
     in_logits.mul_(sign);
     out_tokens[l].copy_(row_top_k(out_logits, k, false).top_index.view({H, C, k}));

@@ -1,3 +1,4 @@
+#include "core/util/gemm.h"
 #include "probes/sae_extract.h"
 
 #include <ATen/ATen.h>
@@ -41,10 +42,10 @@ FeatureExtraction extract_features(const sae::Sae& sae, const at::Tensor& x_in, 
     // Sae::encode's arithmetic, fused: relu(b_enc + x W_enc) in the GEMM's own output, the
     // jumprelu threshold as a masked fill (relu(pre)·(pre > θ) = v·(v > θ) for v = relu(pre)).
     const at::Tensor in = cfg.apply_b_dec_to_input ? x - sae.b_dec : x;
-    out.acts = at::addmm(sae.b_enc, in, sae.W_enc).relu_();
+    out.acts = mechscope::addmm(sae.b_enc, in, sae.W_enc).relu_();
     if (cfg.architecture == sae::Architecture::JumpReLU)
       out.acts.masked_fill_(out.acts <= sae.threshold, 0);
-    diff = at::addmm(sae.b_dec, out.acts, sae.W_dec).sub_(x);
+    diff = mechscope::addmm(sae.b_dec, out.acts, sae.W_dec).sub_(x);
   } else {
     out.acts = sae.encode(x);
     diff = sae.decode(out.acts, x).sub_(x);

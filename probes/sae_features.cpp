@@ -17,6 +17,7 @@
 #include "core/sae/sae.h"
 #include "core/sae/sae_io.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 #include "probes/builtin.h"
 #include "probes/position_roles.h"
 #include "probes/result_meta.h"
@@ -68,7 +69,7 @@ at::Tensor hook_input(const Model& model, const sae::Sae& sae, const at::Tensor&
 at::Tensor residual_directions(const Model& model, HookSite site, const at::Tensor& rows) {
   const auto layer = [&]() -> const LayerWeights& { return model.weights().layers.at(site.layer); };
   auto through = [&](const at::Tensor& w) {  // w [d_model, d_in] in compute layout
-    return at::matmul(rows.to(w.device(), w.scalar_type()), w.t()).to(at::kFloat);
+    return mechscope::mm(rows.to(w.device(), w.scalar_type()), w.t()).to(at::kFloat);
   };
   switch (site.kind) {
     case HookKind::Embed:

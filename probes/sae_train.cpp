@@ -1,5 +1,6 @@
 // SAE training: the step (loss, gradient projection, Adam, renormalisation), dead-latent
 // resampling, checkpoints and the final SAELens folder with training.json. See sae_train.h.
+#include "core/util/gemm.h"
 #include "probes/sae_train.h"
 
 #include <ATen/ATen.h>
@@ -54,14 +55,14 @@ struct Forward {
 /// The training forward pass on scaled activations x [n, d_in].
 Forward forward(const Params& p, const at::Tensor& x, sae::Architecture arch, int64_t k) {
   Forward out;
-  out.pre = at::addmm(p.b_enc, x - p.b_dec, p.W_enc);
+  out.pre = mechscope::addmm(p.b_enc, x - p.b_dec, p.W_enc);
   if (arch == sae::Architecture::TopK) {
     auto top = out.pre.topk(k, -1);
     out.f = at::zeros_like(out.pre).scatter(-1, std::get<1>(top), at::relu(std::get<0>(top)));
   } else {
     out.f = at::relu(out.pre);
   }
-  out.x_hat = at::addmm(p.b_dec, out.f, p.W_dec);
+  out.x_hat = mechscope::addmm(p.b_dec, out.f, p.W_dec);
   return out;
 }
 
@@ -290,7 +291,7 @@ void Trainer::step() {
       auto top = masked.topk(k_aux, -1);
       const at::Tensor fa =
           at::zeros_like(fw.pre).scatter(-1, std::get<1>(top), at::relu(std::get<0>(top)));
-      const at::Tensor aux = (at::mm(fa, p_.W_dec) + err.detach()).pow(2).sum(-1).mean();
+      const at::Tensor aux = (mechscope::mm(fa, p_.W_dec) + err.detach()).pow(2).sum(-1).mean();
       loss = loss + o_.aux_k_coefficient * std::min(1.0, double(n_dead) / double(k_aux)) * aux;
     }
   }

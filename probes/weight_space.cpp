@@ -1,3 +1,4 @@
+#include "core/util/gemm.h"
 #include "probes/weight_space.h"
 
 #include <ATen/ATen.h>
@@ -66,7 +67,7 @@ VocabTopK vocab_top_k(const Model& model, const at::Tensor& vectors, int64_t k, 
   for (int64_t r0 = 0; r0 < n; r0 += rows) {
     const int64_t r1 = std::min(n, r0 + rows);
     const at::Tensor logits =
-        at::matmul(vectors.slice(0, r0, r1).to(unembed.device()).to(unembed.scalar_type()), wt);
+        mechscope::mm(vectors.slice(0, r0, r1).to(unembed.device()).to(unembed.scalar_type()), wt);
     const RowTopK t = row_top_k(logits, k, bottom);
     out.top_logit.slice(0, r0, r1).copy_(t.top_value);
     out.top_token.slice(0, r0, r1).copy_(t.top_index);

@@ -7,6 +7,7 @@
 #include "core/io/mapped_file.h"
 #include "core/model/activation.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 
 namespace mechscope {
 
@@ -131,9 +132,9 @@ at::Tensor VisionEncoder::features(const at::Tensor& pixel_values, const HookSet
                 [&selected](HookCall& c) { selected = c.value; });
   if (t.run_embeds(embeds, {}, &run_hooks).stopped) return {};
   at::Tensor feats = cfg_.keep_class_token ? selected : selected.slice(1, 1);
+  const at::Tensor hidden = activate(cfg_.projector_act, mechscope::linear(feats, proj1_w_, proj1_b_));
   at::Tensor image_features =
-      at::linear(activate(cfg_.projector_act, at::linear(feats, proj1_w_, proj1_b_)), proj2_w_,
-                 proj2_b_);  // [B, tokens_per_image, d_text]
+      mechscope::linear(hidden, proj2_w_, proj2_b_);  // [B, tokens_per_image, d_text]
   if (hooks != nullptr &&
       call_hooks(*hooks, "hook_image_features", -1, HookKind::ImageFeatures, image_features))
     return {};

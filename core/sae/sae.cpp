@@ -9,6 +9,7 @@
 
 #include "core/model/model.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 
 namespace mechscope::sae {
 
@@ -76,7 +77,7 @@ void check_width(const SaeConfig& cfg, const at::Tensor& t, int64_t want, const 
 at::Tensor encode_normalised(const Sae& sae, at::Tensor x) {
   const SaeConfig& cfg = sae.cfg;
   if (cfg.apply_b_dec_to_input) x = x - sae.b_dec;
-  at::Tensor pre = at::matmul(x, sae.W_enc) + sae.b_enc;
+  at::Tensor pre = mechscope::linear(x, sae.W_enc.t(), sae.b_enc);
   switch (cfg.architecture) {
     case Architecture::Standard: return at::relu(pre);
     case Architecture::JumpReLU:
@@ -96,7 +97,7 @@ at::Tensor decode_affine(const Sae& sae, const at::Tensor& f_in) {
   at::Tensor f = f_in.to(sae.W_dec.scalar_type());
   if (sae.cfg.architecture == Architecture::TopK && sae.cfg.rescale_acts_by_decoder_norm)
     f = f * at::reciprocal(sae.W_dec.norm(2, -1));
-  return at::matmul(f, sae.W_dec) + sae.b_dec;
+  return mechscope::linear(f, sae.W_dec.t(), sae.b_dec);
 }
 
 }  // namespace

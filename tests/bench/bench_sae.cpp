@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/sae/sae.h"
+#include "core/util/gemm.h"
 #include "core/util/threads.h"
 #include "probes/row_top_k.h"
 #include "probes/sae_extract.h"
@@ -52,8 +53,8 @@ int main(int argc, char** argv) {
   std::printf("  latents active: %.1f%%\n", 100.0 * (f > 0).to(at::kFloat).mean().item<double>());
 
   auto gemms = [&] {
-    at::Tensor a = at::mm(x, s.W_enc);
-    at::Tensor b = at::mm(f, s.W_dec);
+    at::Tensor a = mechscope::mm(x, s.W_enc);  // the product extraction uses (core/util/gemm.h)
+    at::Tensor b = mechscope::mm(f, s.W_dec);
     return a.data_ptr<float>()[0] + b.data_ptr<float>()[0];
   };
   auto extraction = [&] { return probes::extract_features(s, x, k).top_values.data_ptr<float>()[0]; };
@@ -91,8 +92,8 @@ int main(int argc, char** argv) {
 
   // Where the time goes.
   const at::Tensor acts = fx.acts;
-  const double t_enc = median_seconds(reps, [&] { at::addmm(s.b_enc, x, s.W_enc).relu_(); });
-  const double t_dec = median_seconds(reps, [&] { at::addmm(s.b_dec, acts, s.W_dec).sub_(x); });
+  const double t_enc = median_seconds(reps, [&] { mechscope::addmm(s.b_enc, x, s.W_enc).relu_(); });
+  const double t_dec = median_seconds(reps, [&] { mechscope::addmm(s.b_dec, acts, s.W_dec).sub_(x); });
   const double t_norm = median_seconds(reps, [&] {
     const at::Tensor d = x - s.b_dec;
     (d.norm(2, 1) / x.norm(2, 1)).data_ptr<float>();

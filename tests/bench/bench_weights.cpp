@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/model/loader.h"
+#include "core/util/gemm.h"
 #include "core/util/threads.h"
 #include "probes/registry.h"
 #include "probes/run_probe.h"
@@ -35,14 +36,15 @@ int main(int argc, char** argv) {
   const int64_t L = model->config().n_layers, M = model->config().d_mlp;
 
   // The bare GEMMs: every write and read vector against the unembedding, in the same chunks
-  // (one chunk of logits alive at a time, as the probe does), nothing else.
+  // (one chunk of logits alive at a time, as the probe does), nothing else; through the same
+  // product as the probe (core/util/gemm.h: oneDNN's where the process has it).
   const at::Tensor wu = model->weights().unembed_w.t();  // [d_model, d_vocab]
   const int64_t rows = 320;
   const double gemm = median_seconds(reps, [&] {
     for (int64_t l = 0; l < L; ++l)
       for (const at::Tensor& v : {model->weights().layers[l].out_w.t(), model->weights().layers[l].in_w})
         for (int64_t r0 = 0; r0 < M; r0 += rows) {
-          const at::Tensor logits = at::matmul(v.slice(0, r0, std::min(M, r0 + rows)), wu);
+          const at::Tensor logits = mechscope::mm(v.slice(0, r0, std::min(M, r0 + rows)), wu);
           (void)logits;
         }
   });
