@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace mechscope {
 namespace {
@@ -64,13 +65,20 @@ void check_status(int status, int64_t M, int64_t K, int64_t N) {
                              std::to_string(K) + ", " + std::to_string(N) + "]");
 }
 
-/// out [M, N] (contiguous) = a [M, K] · b [K, N] + beta · out.
-void sgemm_into(at::Tensor a, at::Tensor b, float beta, at::Tensor& out) {
+/// oneDNN sizes its OpenMP team from the calling thread's setting, which LibTorch gives each
+/// thread only when it first runs parallel work: give it now (a pool thread of the workbench).
+void use_libtorch_threads() { at::internal::lazy_init_num_threads(); }
+
+/// a [M, K] · b [K, N] → a new contiguous [M, N].
+at::Tensor sgemm(at::Tensor a, at::Tensor b) {
   const Layout A = matrix_layout(a), B = matrix_layout(b);
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
+  at::Tensor out = at::empty({M, N}, a.options());
+  use_libtorch_threads();
   check_status(sgemm_fn()(A.trans, B.trans, M, N, K, 1.0f, a.data_ptr<float>(), A.ld,
-                          b.data_ptr<float>(), B.ld, beta, out.data_ptr<float>(), N),
+                          b.data_ptr<float>(), B.ld, 0.0f, out.data_ptr<float>(), N),
                M, K, N);
+  return out;
 }
 
 /// Whether oneDNN can take these operands: float32 strided CPU tensors and non-empty products.
@@ -91,10 +99,11 @@ bool wants_grad(std::initializer_list<const at::Tensor*> ts) {
                      [](const at::Tensor* t) { return t->defined() && t->requires_grad(); });
 }
 
-/// bias (broadcast over rows; undefined for none) + a · b, without autograd.
+/// bias (broadcast over rows; undefined for none) + a · b, without autograd. The bias is added
+/// after the product: a pass over the output, cheaper than the copy of the broadcast bias that
+/// the product's beta = 1 would read (GPT-2 small, 1 × 128: 122 against 135 ms per forward).
 at::Tensor product(const at::Tensor& a, const at::Tensor& b, const at::Tensor& bias) {
-  at::Tensor out = at::empty({a.size(0), b.size(1)}, a.options());
-  sgemm_into(a, b, 0.0f, out);
+  at::Tensor out = sgemm(a, b);
   return bias.defined() ? out.add_(bias) : out;
 }
 
@@ -155,7 +164,8 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b, double alpha
   const float* pa = A.data_ptr<float>();
   const float* pb = B.data_ptr<float>();
   float* pc = C.data_ptr<float>();
-  const SgemmFn sgemm = sgemm_fn();
+  const SgemmFn fn = sgemm_fn();
+  use_libtorch_threads();
   at::parallel_for(0, batches, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       int64_t rest = i, oa = 0, ob = 0, oc = 0;
@@ -166,8 +176,8 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b, double alpha
         ob += idx * B.stride(j);
         oc += idx * C.stride(j);
       }
-      check_status(sgemm(la.trans, lb.trans, M, N, K, static_cast<float>(alpha), pa + oa, la.ld,
-                         pb + ob, lb.ld, 0.0f, pc + oc, ldc),
+      check_status(fn(la.trans, lb.trans, M, N, K, static_cast<float>(alpha), pa + oa, la.ld,
+                      pb + ob, lb.ld, 0.0f, pc + oc, ldc),
                    M, K, N);
     }
   });

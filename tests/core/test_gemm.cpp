@@ -88,8 +88,10 @@ TEST_CASE("gemm: batched products read expanded and strided batches and write in
   const at::Tensor p = at::softmax(want, -1);
   const at::Tensor v5 = v.unsqueeze(2).expand({B, KV, G, Tk, dh});
   at::Tensor z = at::full({B, T, H, dh}, -7.0f);
-  const at::Tensor r = batched_matmul(p, v5, 1.0, z.view({B, T, KV, G, dh}).permute({0, 2, 3, 1, 4}));
-  const at::Tensor z_want = at::matmul(p, v5.contiguous()).permute({0, 3, 1, 2, 4}).reshape({B, T, H, dh});
+  const at::Tensor r =
+      batched_matmul(p, v5, 1.0, z.view({B, T, KV, G, dh}).permute({0, 2, 3, 1, 4}));
+  const at::Tensor z_want =
+      at::matmul(p, v5.contiguous()).permute({0, 3, 1, 2, 4}).reshape({B, T, H, dh});
   CHECK(rel_err(r.permute({0, 3, 1, 2, 4}).reshape({B, T, H, dh}), z_want) < 1e-5);
   if (fast_cpu_gemm()) CHECK(rel_err(z, z_want) < 1e-5);  // written in place, every element
 
@@ -107,30 +109,38 @@ TEST_CASE("gemm: gradients through linear, mm and addmm equal ATen's", "[gemm]")
   at::manual_seed(5);
   const at::Tensor x0 = at::randn({3, 4, 10}), w0 = at::randn({6, 10}), b0 = at::randn({6});
   const at::Tensor up = at::randn({3, 4, 6});  // the gradient arriving from above
-  auto grads = [&](const std::function<at::Tensor(const at::Tensor&, const at::Tensor&,
-                                                  const at::Tensor&)>& f,
-                   bool need_x, bool need_w) {
-    at::Tensor x = x0.clone().requires_grad_(need_x), w = w0.clone().requires_grad_(need_w),
-               b = b0.clone().requires_grad_(true);
-    const at::Tensor y = f(x, w, b);
-    std::vector<at::Tensor> inputs{b};
-    if (need_x) inputs.push_back(x);
-    if (need_w) inputs.push_back(w);
-    return torch::autograd::grad({(y * up).sum()}, inputs);
-  };
-  for (const auto& [need_x, need_w] : std::vector<std::pair<bool, bool>>{{true, true}, {true, false}, {false, true}}) {
+  auto grads =
+      [&](const std::function<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>&
+              f,
+          bool need_x, bool need_w) {
+        at::Tensor x = x0.clone().requires_grad_(need_x), w = w0.clone().requires_grad_(need_w),
+                   b = b0.clone().requires_grad_(true);
+        const at::Tensor y = f(x, w, b);
+        std::vector<at::Tensor> inputs{b};
+        if (need_x) inputs.push_back(x);
+        if (need_w) inputs.push_back(w);
+        return torch::autograd::grad({(y * up).sum()}, inputs);
+      };
+  for (const auto& [need_x, need_w] :
+       std::vector<std::pair<bool, bool>>{{true, true}, {true, false}, {false, true}}) {
     INFO("x needs grad " << need_x << ", w needs grad " << need_w);
-    const auto got = grads([](auto& x, auto& w, auto& b) { return mechscope::linear(x, w, b); }, need_x, need_w);
-    const auto want = grads([](auto& x, auto& w, auto& b) { return at::linear(x, w, b); }, need_x, need_w);
+    const auto got =
+        grads([](auto& x, auto& w, auto& b) { return mechscope::linear(x, w, b); }, need_x, need_w);
+    const auto want =
+        grads([](auto& x, auto& w, auto& b) { return at::linear(x, w, b); }, need_x, need_w);
     REQUIRE(got.size() == want.size());
     for (size_t i = 0; i < got.size(); ++i) CHECK(rel_err(got[i], want[i]) < 1e-5);
   }
   // mm and addmm on a transposed weight view (GPT-2's Conv1D layout).
   const auto got = grads(
-      [](auto& x, auto& w, auto& b) { return mechscope::addmm(b, x.reshape({12, 10}), w.t()).view({3, 4, 6}); },
+      [](auto& x, auto& w, auto& b) {
+        return mechscope::addmm(b, x.reshape({12, 10}), w.t()).view({3, 4, 6});
+      },
       true, true);
   const auto want = grads(
-      [](auto& x, auto& w, auto& b) { return at::addmm(b, x.reshape({12, 10}), w.t()).view({3, 4, 6}); },
+      [](auto& x, auto& w, auto& b) {
+        return at::addmm(b, x.reshape({12, 10}), w.t()).view({3, 4, 6});
+      },
       true, true);
   for (size_t i = 0; i < got.size(); ++i) CHECK(rel_err(got[i], want[i]) < 1e-5);
 }
@@ -157,6 +167,7 @@ TEST_CASE("threads: the default policy follows the products' library", "[gemm][t
   CHECK(default_thread_count() == 3);
   unsetenv("MECHSCOPE_THREADS");
   if (std::getenv("OMP_NUM_THREADS") == nullptr && fast_cpu_gemm())
-    CHECK(default_thread_count() == static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    CHECK(default_thread_count() ==
+          static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   if (saved != nullptr) setenv("MECHSCOPE_THREADS", keep.c_str(), 1);
 }
