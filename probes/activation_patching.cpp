@@ -77,7 +77,12 @@ std::shared_ptr<const Probe> activation_patching_probe() {
   info.inputs = patching_inputs();
   std::vector<std::string> choices = target_choices(false);
   choices.push_back("sae_feature");
-  OptionSpec target{"target", OptionSpec::Type::String, "resid_pre", choices, {}, {},
+  OptionSpec target{"target",
+                    OptionSpec::Type::String,
+                    "resid_pre",
+                    choices,
+                    {},
+                    {},
                     "which activation to patch: residual stream, attention/MLP output, a head's "
                     "z/q/k/v/pattern, block (resid_pre, attn_out and mlp_out), or sae_feature "
                     "(each latent of the SAE in option sae, at each position)"};

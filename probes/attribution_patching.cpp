@@ -8,12 +8,12 @@
 #include <map>
 
 #include "core/model/model.h"
+#include "core/util/error.h"
 #include "probes/builtin.h"
 #include "probes/metric.h"
 #include "probes/patching.h"
 #include "probes/result_meta.h"
 #include "probes/sae_patching.h"
-#include "core/util/error.h"
 #include "probes/tensors.h"
 
 namespace mechscope::probes {
@@ -201,16 +201,36 @@ std::shared_ptr<const Probe> attribution_patching_probe() {
   std::vector<std::string> targets = target_choices(true);
   targets.push_back("sae_feature");
   info.options = {
-      {"target", OptionSpec::Type::String, "resid_pre", targets, {}, {},
+      {"target",
+       OptionSpec::Type::String,
+       "resid_pre",
+       targets,
+       {},
+       {},
        "which activation: residual stream, attention/MLP output, a head's z/q/k/v/pattern, "
        "block, neuron (mlp.hook_post), or sae_feature (each latent of the SAE in option sae, "
        "at each position)"},
-      {"per_position", OptionSpec::Type::Boolean, false, {}, {}, {},
+      {"per_position",
+       OptionSpec::Type::Boolean,
+       false,
+       {},
+       {},
+       {},
        "head targets: one value per head and position"},
       metric_option(),
-      {"all_targets", OptionSpec::Type::Boolean, false, {}, {}, {},
+      {"all_targets",
+       OptionSpec::Type::Boolean,
+       false,
+       {},
+       {},
+       {},
        "also write effect_<target> for every target (same passes)"},
-      {"compare", OptionSpec::Type::Boolean, false, {}, {}, {},
+      {"compare",
+       OptionSpec::Type::Boolean,
+       false,
+       {},
+       {},
+       {},
        "also run activation patching of the target (array activation_effect, as a change from "
        "the corrupted metric) and report the correlation"},
       sae_target_option()};

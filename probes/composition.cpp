@@ -34,7 +34,7 @@ at::Tensor scores(const at::Tensor& V, const at::Tensor& O, const at::Tensor& X,
   const int64_t S = O.size(0), R = X.size(0), r = O.size(1), D = O.size(2);
   const at::Tensor mid =
       mechscope::mm(O.to(at::kFloat).reshape({S * r, D}),
-                 X.to(at::kFloat).permute({1, 0, 2}).reshape({D, R * r}))  // [S r, R r]
+                    X.to(at::kFloat).permute({1, 0, 2}).reshape({D, R * r}))  // [S r, R r]
           .view({S, r, R, r})
           .permute({0, 2, 1, 3});  // [S, R, r, r]
   const at::Tensor full = at::matmul(at::matmul(Rv.unsqueeze(1), mid), Ry.transpose(-1, -2).unsqueeze(0));

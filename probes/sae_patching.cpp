@@ -29,7 +29,12 @@ int hook_layer(const Model& model, const std::string& name) {
 }  // namespace
 
 OptionSpec sae_target_option() {
-  return {"sae", OptionSpec::Type::String, "", {}, {}, {},
+  return {"sae",
+          OptionSpec::Type::String,
+          "",
+          {},
+          {},
+          {},
           "target=sae_feature: the SAELens folder whose latents are patched (spliced in with its "
           "error term, so only the patched latent changes the run)",
           "folder"};
@@ -38,8 +43,9 @@ OptionSpec sae_target_option() {
 sae::Sae sae_from_options(const Options& options) {
   const std::string folder = options.string("sae");
   if (folder.empty())
-    throw Error("target=sae_feature works on the latents of an SAE: give option sae=DIR (an "
-                "SAELens folder).");
+    throw Error(
+        "target=sae_feature works on the latents of an SAE: give option sae=DIR (an "
+        "SAELens folder).");
   return sae::load_sae(folder);
 }
 

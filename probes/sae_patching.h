@@ -8,9 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/session/result.h"
-
 #include "core/sae/sae.h"
+#include "core/session/result.h"
 #include "probes/metric.h"
 #include "probes/probe.h"
 

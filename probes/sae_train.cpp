@@ -1,6 +1,5 @@
 // SAE training: the step (loss, gradient projection, Adam, renormalisation), dead-latent
 // resampling, checkpoints and the final SAELens folder with training.json. See sae_train.h.
-#include "core/util/gemm.h"
 #include "probes/sae_train.h"
 
 #include <ATen/ATen.h>
@@ -20,6 +19,7 @@
 #include "core/sae/sae_io.h"
 #include "core/session/result.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 #include "core/util/memory.h"
 #include "probes/result_meta.h"
 #include "probes/sae_activations.h"

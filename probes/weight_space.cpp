@@ -1,4 +1,3 @@
-#include "core/util/gemm.h"
 #include "probes/weight_space.h"
 
 #include <ATen/ATen.h>
@@ -9,6 +8,7 @@
 
 #include "core/model/model.h"
 #include "core/util/error.h"
+#include "core/util/gemm.h"
 #include "probes/row_top_k.h"
 
 namespace mechscope::probes {

@@ -410,7 +410,7 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
   run.hook(HookKind::Z, l, z);
   if (run.wants(HookKind::Result, l)) {
     at::Tensor w_o = L.o_w.unflatten(1, {H, dh}).permute({1, 2, 0});  // [H, d_head, d_model]
-    at::Tensor result;  // [batch, pos, H, d_model]
+    at::Tensor result;                                                // [batch, pos, H, d_model]
     if (fast_gemm_takes({&z, &w_o})) {
       const int64_t D = cfg_.d_model;
       at::Tensor out = at::empty({B, T, H, D}, z.options());

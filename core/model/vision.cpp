@@ -132,7 +132,8 @@ at::Tensor VisionEncoder::features(const at::Tensor& pixel_values, const HookSet
                 [&selected](HookCall& c) { selected = c.value; });
   if (t.run_embeds(embeds, {}, &run_hooks).stopped) return {};
   at::Tensor feats = cfg_.keep_class_token ? selected : selected.slice(1, 1);
-  const at::Tensor hidden = activate(cfg_.projector_act, mechscope::linear(feats, proj1_w_, proj1_b_));
+  const at::Tensor hidden =
+      activate(cfg_.projector_act, mechscope::linear(feats, proj1_w_, proj1_b_));
   at::Tensor image_features =
       mechscope::linear(hidden, proj2_w_, proj2_b_);  // [B, tokens_per_image, d_text]
   if (hooks != nullptr &&

@@ -106,9 +106,10 @@ int main(int argc, char** argv) {
                 static_cast<long long>(batch), t_plain * 1e3, batch * 128 / t_plain, kept,
                 t_cache * 1e3, t_cache / t_plain, t_no_result / t_plain);
     if (!handwritten.empty())
-      std::printf("  hand-written plain LibTorch forward (1 intra-op thread, OpenBLAS on every "
-                  "core: its fastest) %.1f ms; hooked / plain = %.3f (target ≤ 1.15)\n",
-                  median(handwritten) * 1e3, t_plain / median(handwritten));
+      std::printf(
+          "  hand-written plain LibTorch forward (1 intra-op thread, OpenBLAS on every "
+          "core: its fastest) %.1f ms; hooked / plain = %.3f (target ≤ 1.15)\n",
+          median(handwritten) * 1e3, t_plain / median(handwritten));
   }
   return 0;
 }

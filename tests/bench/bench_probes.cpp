@@ -160,11 +160,12 @@ int main(int argc, char** argv) {
         tp_best.push_back(time_once([&] { plain_gpt2_forward(*model, tokens128); }));
     });
     hooked_default = median(th), plain_default = median(tp_best);
-    std::printf("   hooked %.1f ms (%d intra-op threads%s); plain LibTorch %.1f ms under the same "
-                "policy, %.1f ms under its fastest (1 intra-op thread, OpenBLAS on every core)\n"
-                "   hooked / fastest plain = %.3f (target ≤ 1.15; max |logit diff| %.1e)\n",
-                median(th) * 1e3, threads, fast_cpu_gemm() ? ", oneDNN products" : "",
-                median(tp) * 1e3, median(tp_best) * 1e3, median(th) / median(tp_best), diff);
+    std::printf(
+        "   hooked %.1f ms (%d intra-op threads%s); plain LibTorch %.1f ms under the same "
+        "policy, %.1f ms under its fastest (1 intra-op thread, OpenBLAS on every core)\n"
+        "   hooked / fastest plain = %.3f (target ≤ 1.15; max |logit diff| %.1e)\n",
+        median(th) * 1e3, threads, fast_cpu_gemm() ? ", oneDNN products" : "", median(tp) * 1e3,
+        median(tp_best) * 1e3, median(th) / median(tp_best), diff);
   }
 
   // TransformerLens and HF on the same checkpoint and CPU.

@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   // Where the time goes.
   const at::Tensor acts = fx.acts;
   const double t_enc = median_seconds(reps, [&] { mechscope::addmm(s.b_enc, x, s.W_enc).relu_(); });
-  const double t_dec = median_seconds(reps, [&] { mechscope::addmm(s.b_dec, acts, s.W_dec).sub_(x); });
+  const double t_dec =
+      median_seconds(reps, [&] { mechscope::addmm(s.b_dec, acts, s.W_dec).sub_(x); });
   const double t_norm = median_seconds(reps, [&] {
     const at::Tensor d = x - s.b_dec;
     (d.norm(2, 1) / x.norm(2, 1)).data_ptr<float>();
