@@ -414,8 +414,9 @@ at::Tensor Model::attention(Run& run, int l, const at::Tensor& x) const {
     if (fast_gemm_takes({&z, &w_o})) {
       const int64_t D = cfg_.d_model;
       at::Tensor out = at::empty({B, T, H, D}, z.options());
-      batched_matmul(z.permute({2, 0, 1, 3}), w_o.unsqueeze(1).expand({H, B, dh, D}), 1.0,
-                     out.permute({2, 0, 1, 3}));  // [H, batch, pos, ·]
+      // One product per head over every (batch, pos) row: [H, B·T, d_head] · [H, d_head, D].
+      batched_matmul(z.reshape({B * T, H, dh}).transpose(0, 1), w_o, 1.0,
+                     out.view({B * T, H, D}).transpose(0, 1));
       result = out;
     } else {
       result = at::bmm(z.reshape({B * T, H, dh}).transpose(0, 1), w_o)  // [H, BT, D]
