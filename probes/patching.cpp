@@ -350,15 +350,22 @@ SweepResult activation_patching_sweep(const Model& model, const std::vector<int6
     }
     layer_start = layer_end;
   }
-  // Every patched run's last position through the unembedding at once: one product of all rows
-  // instead of a thin one per group.
+  // Every patched run's last position through the unembedding together (a thin product per
+  // group cost GPT-2 small's sweep 0.18 s), in chunks of at most 256 MB of f32 logits.
   if (to_run > 0) {
-    const at::Tensor last = model.unembed(at::cat(finals));  // [to_run, d_vocab]
-    const at::Tensor idx = at::tensor(order);
-    effect.index_copy_(0, idx, metric(last).to(at::kCPU).to(at::kFloat));
-    auto [prob, ids] = top_tokens(last, k);
-    top_prob.index_copy_(0, idx, prob.to(at::kCPU));
-    top_token.index_copy_(0, idx, ids.to(at::kCPU));
+    const at::Tensor all = at::cat(finals);  // [to_run, d_model], rows in `order`
+    const int64_t chunk =
+        std::max<int64_t>(1, (int64_t(64) << 20) / std::max<int64_t>(c.d_vocab, 1));
+    for (int64_t r0 = 0; r0 < to_run; r0 += chunk) {
+      const int64_t r1 = std::min(to_run, r0 + chunk);
+      const at::Tensor last = model.unembed(all.slice(0, r0, r1));  // [rows, d_vocab]
+      const at::Tensor idx =
+          at::tensor(std::vector<int64_t>(order.begin() + r0, order.begin() + r1));
+      effect.index_copy_(0, idx, metric(last).to(at::kCPU).to(at::kFloat));
+      auto [prob, ids] = top_tokens(last, k);
+      top_prob.index_copy_(0, idx, prob.to(at::kCPU));
+      top_token.index_copy_(0, idx, ids.to(at::kCPU));
+    }
   }
   report(progress, hi);
 
