@@ -41,13 +41,16 @@ int default_thread_count() {
   return openblas_set_threads() != nullptr ? 1 : cores();
 }
 
+void set_openblas_threads(int n) {
+  if (SetThreadsFn set = openblas_set_threads()) set(n);
+}
+
 int configure_threads() {
   const int n = default_thread_count();
   at::set_num_threads(n);
   // oneDNN's products run on LibTorch's pool; OpenBLAS (what is left: small batched products,
   // LAPACK) stays on the calling thread so that its threads never compete with the pool's.
-  if (fast_cpu_gemm())
-    if (SetThreadsFn set = openblas_set_threads()) set(1);
+  if (fast_cpu_gemm()) set_openblas_threads(1);
   return n;
 }
 

@@ -15,4 +15,9 @@ int configure_threads();
 /// What configure_threads() would choose, without setting anything.
 int default_thread_count();
 
+/// OpenBLAS's own thread count, where the process has OpenBLAS (Debian's LibTorch); nothing
+/// otherwise. configure_threads() keeps it at one when the products go through oneDNN; the
+/// benchmarks raise it to time plain LibTorch under its own fastest policy.
+void set_openblas_threads(int n);
+
 }  // namespace mechscope

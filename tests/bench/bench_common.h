@@ -4,7 +4,6 @@
 // GPT-2 forward pass on the model's own weight tensors (the "plain LibTorch" yardstick).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -143,10 +142,8 @@ inline void write_gpt2_small(const fs::path& dir) {
 /// own policy (configure_threads()) is restored afterwards.
 template <class F>
 void under_openblas_policy(F&& fn) {
-  using SetThreads = void (*)(int);
-  auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   at::set_num_threads(1);
-  if (set != nullptr) set(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  set_openblas_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   fn();
   configure_threads();
 }
